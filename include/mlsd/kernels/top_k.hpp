@@ -1,0 +1,234 @@
+/// @file
+/// Exact maximum-inner-product top-k: a fused scan that never materialises the n scores.
+#pragma once
+
+#include <mlsd/core/matrix_view.hpp>
+#include <mlsd/core/version.hpp>
+#include <mlsd/kernels/arch.hpp>
+#include <mlsd/kernels/dot.hpp>
+#include <mlsd/kernels/scores.hpp>
+
+#include <algorithm>
+#include <concepts>
+#include <cstddef>
+#include <limits>
+#include <span>
+#include <vector>
+
+MLSD_BEGIN_NAMESPACE
+namespace kernels {
+
+/// One retrieved item: its row index in the table and its score.
+template <class T>
+struct scored_id {
+  T score;
+  std::size_t id;
+  friend constexpr bool operator==(const scored_id&, const scored_id&) = default;
+};
+
+/// Result order of every top-k kernel: higher score first, ties broken by the lower id.
+template <class T>
+[[nodiscard]] constexpr bool ranks_before(const scored_id<T>& a, const scored_id<T>& b) noexcept {
+  return a.score > b.score || (a.score == b.score && a.id < b.id);
+}
+
+/// A filter for the top-k kernels: `f(id)` returns true when row `id` must not be returned (an
+/// item the user has already seen, an unavailable item). It is called only for rows whose score
+/// would enter the current top-k, so even an expensive filter costs little.
+template <class F>
+concept id_filter = requires(const F& f, std::size_t id) {
+  { f(id) }
+  noexcept->std::convertible_to<bool>;
+};
+
+/// The filter that excludes nothing; the kernels compile it away.
+struct no_filter {
+  constexpr bool operator()(std::size_t) const noexcept { return false; }
+  constexpr bool operator()(std::size_t, std::size_t) const noexcept { return false; }
+};
+
+/// Excludes the ids of a sorted span (binary search, O(log m) per call). The span must stay alive
+/// while the filter is used and be sorted ascending; duplicates are allowed.
+class exclude_sorted_ids {
+public:
+  constexpr explicit exclude_sorted_ids(std::span<const std::size_t> sorted_ids) noexcept
+      : ids_(sorted_ids) {}
+  [[nodiscard]] bool operator()(std::size_t id) const noexcept {
+    return std::binary_search(ids_.begin(), ids_.end(), id);
+  }
+
+private:
+  std::span<const std::size_t> ids_;
+};
+
+static_assert(id_filter<no_filter>);
+static_assert(id_filter<exclude_sorted_ids>);
+
+namespace detail {
+
+/// A bounded heap of the best `k` results seen so far, kept in caller-provided storage. The worst
+/// kept result sits at the top, so admission is one comparison against `gate()`.
+template <class T>
+class top_k_heap {
+public:
+  constexpr top_k_heap(scored_id<T>* storage, std::size_t k, std::size_t size = 0) noexcept
+      : data_(storage)
+      , k_(k)
+      , size_(size) {}
+
+  /// Scores below the gate cannot enter; a NaN score compares false and never enters.
+  [[nodiscard]] constexpr T gate() const noexcept {
+    return size_ < k_ ? -std::numeric_limits<T>::infinity() : data_[0].score;
+  }
+
+  /// Offers a candidate that passed `score >= gate()` (which is how NaN scores are kept out).
+  constexpr void offer(T score, std::size_t id) noexcept {
+    if (size_ < k_) {
+      data_[size_++] = {score, id};
+      std::push_heap(data_, data_ + size_, ranks_before<T>);
+    } else if (ranks_before<T>({score, id}, data_[0])) {
+      std::pop_heap(data_, data_ + size_, ranks_before<T>);
+      data_[size_ - 1] = {score, id};
+      std::push_heap(data_, data_ + size_, ranks_before<T>);
+    }
+  }
+
+  /// Sorts the kept results best first and returns how many there are.
+  constexpr std::size_t finish() noexcept {
+    std::sort_heap(data_, data_ + size_, ranks_before<T>);
+    return size_;
+  }
+
+  [[nodiscard]] constexpr std::size_t size() const noexcept { return size_; }
+
+private:
+  scored_id<T>* data_;
+  std::size_t k_;
+  std::size_t size_;
+};
+
+/// Offers the W scores of rows `[first, first + W)` to the heap, after one vector comparison
+/// against the gate: once the heap is full almost every block is rejected by that comparison.
+template <class Arch, class T, class Filter>
+inline void offer_lanes(top_k_heap<T>& heap, const xsimd::batch<T, Arch>& s, std::size_t first,
+                        const Filter& excluded) noexcept {
+  using batch = xsimd::batch<T, Arch>;
+  if (!xsimd::any(s >= batch(heap.gate()))) {
+    return;
+  }
+  alignas(Arch::alignment()) T lane[batch::size];
+  s.store_aligned(lane);
+  for (std::size_t r = 0; r < batch::size; ++r) {
+    if (lane[r] >= heap.gate() && !excluded(first + r)) {
+      heap.offer(lane[r], first + r);
+    }
+  }
+}
+
+} // namespace detail
+
+namespace reference {
+/// Scalar reference for `kernels::top_k`: scores every row, drops excluded rows and NaN scores,
+/// sorts by `ranks_before` and keeps the first `out.size()`.
+template <class T, class Filter = no_filter>
+std::size_t top_k(matrix_view<const T> table, const T* query, std::span<scored_id<T>> out,
+                  const Filter& excluded = {}) {
+  std::vector<scored_id<T>> all;
+  for (std::size_t i = 0; i < table.rows(); ++i) {
+    const T s = reference::dot(table.row(i).data(), query, table.cols());
+    if (s == s && !excluded(i)) {
+      all.push_back({s, i});
+    }
+  }
+  std::sort(all.begin(), all.end(), ranks_before<T>);
+  const std::size_t count = std::min(all.size(), out.size());
+  std::copy_n(all.begin(), count, out.begin());
+  return count;
+}
+} // namespace reference
+
+/// Exact maximum-inner-product search: the `k = out.size()` rows of `table` with the highest dot
+/// product with `query`, best first (ties: lower id first), skipping rows for which
+/// `excluded(id)` is true and rows whose score is NaN.
+///
+/// Scoring and selection are fused: rows are scored W at a time in registers and a block whose W
+/// scores are all below the current k-th best is rejected with one vector comparison, so the n
+/// scores are never written to memory and the scan runs at the speed of reading the table.
+/// @param out storage for the results; its size is k (1 to ~1000 is the intended range; a
+///   bounded heap of k entries is kept in it).
+/// @returns how many results were written: `min(k, number of eligible rows)`, so k > n returns n.
+/// @complexity n·d multiply-adds plus O(k log k + c log k) for the c rows that enter the heap
+///   (c is about k·ln(n/k) for random order); no allocation; not thread-safe only in that
+///   concurrent calls must use different `out` spans.
+template <class Arch = default_arch, class T, class Filter = no_filter>
+inline std::size_t top_k(matrix_view<const T> table, const T* query, std::span<scored_id<T>> out,
+                         const Filter& excluded = {}) noexcept {
+  using batch = xsimd::batch<T, Arch>;
+  constexpr std::size_t w = batch::size;
+  detail::top_k_heap<T> heap(out.data(), out.size());
+  if (out.empty()) {
+    return 0;
+  }
+  const std::size_t n = table.rows(), d = table.cols(), stride = table.stride();
+  std::size_t i = 0;
+  for (; i + w <= n; i += w) {
+    const batch s = detail::score_lanes<Arch, true>(table.data() + i * stride, stride, query, d);
+    detail::offer_lanes<Arch>(heap, s, i, excluded);
+  }
+  for (; i < n; ++i) {
+    const T s = kernels::dot<Arch>(table.data() + i * stride, query, d);
+    if (s >= heap.gate() && !excluded(i)) {
+      heap.offer(s, i);
+    }
+  }
+  return heap.finish();
+}
+
+/// `top_k` for a small batch of `m` queries in one pass over the table: each L1-sized tile of the
+/// table is scored against every query before the next tile is read, so the table is read from
+/// memory once per batch instead of once per query.
+/// @param out `m × k`: row q receives query q's results, best first.
+/// @param counts `m` elements: `counts[q]` receives how many results row q holds.
+/// @param excluded called as `excluded(q, id)`: true when row `id` must not be returned to query q.
+/// @complexity m·n·d multiply-adds; the table is read once.
+template <class Arch = default_arch, class T, class Filter = no_filter>
+inline void top_k_batch(matrix_view<const T> table, matrix_view<const T> queries,
+                        matrix_view<scored_id<T>> out, std::span<std::size_t> counts,
+                        const Filter& excluded = {}) noexcept {
+  using batch = xsimd::batch<T, Arch>;
+  constexpr std::size_t w = batch::size;
+  const std::size_t n = table.rows(), d = table.cols(), stride = table.stride();
+  const std::size_t m = queries.rows(), k = out.cols();
+  std::fill_n(counts.begin(), m, std::size_t{0});
+  if (k == 0) {
+    return;
+  }
+  const std::size_t tile = detail::tile_rows<T, w>(d);
+  for (std::size_t t0 = 0; t0 < n; t0 += tile) {
+    const std::size_t t1 = std::min(n, t0 + tile);
+    for (std::size_t q = 0; q < m; ++q) {
+      const T* query = queries.row(q).data();
+      detail::top_k_heap<T> heap(out.row(q).data(), k, counts[q]);
+      const auto excluded_for_q = [&](std::size_t id) noexcept { return excluded(q, id); };
+      std::size_t i = t0;
+      for (; i + w <= t1; i += w) {
+        const batch s =
+            detail::score_lanes<Arch, false>(table.data() + i * stride, stride, query, d);
+        detail::offer_lanes<Arch>(heap, s, i, excluded_for_q);
+      }
+      for (; i < t1; ++i) {
+        const T s = kernels::dot<Arch>(table.data() + i * stride, query, d);
+        if (s >= heap.gate() && !excluded_for_q(i)) {
+          heap.offer(s, i);
+        }
+      }
+      counts[q] = heap.size();
+    }
+  }
+  for (std::size_t q = 0; q < m; ++q) {
+    counts[q] = detail::top_k_heap<T>(out.row(q).data(), k, counts[q]).finish();
+  }
+}
+
+} // namespace kernels
+MLSD_END_NAMESPACE
