@@ -2,7 +2,8 @@
 // and buffers deliberately misaligned by one element.
 #pragma once
 
-#include <xsimd/xsimd.hpp>
+// mlsd first: it includes xsimd with the g++ 12 intrinsics false positive silenced (arch.hpp).
+#include <mlsd/kernels/arch.hpp>
 
 #include <cstddef>
 #include <cstdint>

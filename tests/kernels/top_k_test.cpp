@@ -107,9 +107,15 @@ TEMPLATE_LIST_TEST_CASE("top_k_batch equals one top_k per query, with per-query 
   using T = typename TestType::value_type;
   using Arch = typename TestType::arch;
   std::mt19937 rng(5);
-  for (const std::size_t d : {std::size_t{3}, std::size_t{64}}) {
-    const std::size_t n = 2 * mlsd::kernels::detail::tile_rows<T, TestType::width>(d) + 7;
-    const std::size_t m = 5, k = 9;
+  // d = 3 and 64 take the transposed-query blocks (m = 70 spans more than one block); d = 2100
+  // is too long for a block and takes the tiled path.
+  struct shape {
+    std::size_t d, m;
+  };
+  for (const shape sh : {shape{3, 5}, shape{64, 5}, shape{5, 70}, shape{2100, 3}}) {
+    const std::size_t d = sh.d, m = sh.m, k = 9;
+    const std::size_t n =
+        std::min<std::size_t>(2 * mlsd::kernels::detail::tile_rows<T, TestType::width>(d) + 7, 300);
     const auto table = mlsd_test::integer_buffer<T>(n * d, rng);
     const auto queries = mlsd_test::integer_buffer<T>(m * d, rng);
     const mlsd::matrix_view<const T> view(table.data(), n, d);

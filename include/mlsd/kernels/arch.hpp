@@ -10,7 +10,19 @@
 
 #include <mlsd/core/version.hpp>
 
+// g++ 12.2 warns "__Y is used uninitialized" inside its own avx512fintrin.h whenever some
+// AVX-512 intrinsics are inlined (GCC bug 105593, fixed in later releases), which breaks -Werror
+// builds under -march=native. The warning is attributed to the intrinsic headers, so silencing it
+// while they are first parsed removes exactly that false positive and nothing of the user's.
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
 #include <xsimd/xsimd.hpp>
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic pop
+#endif
 
 #include <cstddef>
 #include <type_traits>

@@ -77,13 +77,15 @@ template <class Arch = default_arch, class T>
 [[nodiscard]] inline T log_loss_sum(const T* logits, const T* labels, std::size_t n) noexcept {
   using batch = xsimd::batch<T, Arch>;
   constexpr std::size_t w = batch::size;
+  // The loop bounds are computed once (not `i + w <= n`): g++ 12 otherwise "proves" undefined
+  // behaviour in the tail for small constant n and warns under -Waggressive-loop-optimizations.
+  const std::size_t vector_end = n - n % w;
   batch acc(T(0));
-  std::size_t i = 0;
-  for (; i + w <= n; i += w) {
+  for (std::size_t i = 0; i < vector_end; i += w) {
     acc += detail::log_loss(batch::load_unaligned(logits + i), batch::load_unaligned(labels + i));
   }
   T sum = xsimd::hadd(acc);
-  for (; i < n; ++i) {
+  for (std::size_t i = vector_end; i < n; ++i) {
     sum += reference::log_loss(logits[i], labels[i]);
   }
   return sum;
