@@ -8,6 +8,7 @@
 #include <mlsd/kernels/dot.hpp>
 #include <mlsd/kernels/fm.hpp>
 #include <mlsd/kernels/int8.hpp>
+#include <mlsd/kernels/parallel.hpp>
 #include <mlsd/kernels/scores.hpp>
 #include <mlsd/kernels/sigmoid.hpp>
 #include <mlsd/kernels/sparse.hpp>
