@@ -39,3 +39,20 @@ TEMPLATE_LIST_TEST_CASE("dot is exact on integer data and zero for n = 0", "[ker
           mlsd::kernels::reference::dot(a.data(), b.data(), n));
   }
 }
+
+TEMPLATE_LIST_TEST_CASE("sum agrees with the scalar reference at every size, unaligned",
+                        "[kernels][dot]", mlsd_test::kernel_cases) {
+  using T = typename TestType::value_type;
+  using Arch = typename TestType::arch;
+  std::mt19937 rng(43);
+  for (const std::size_t n : mlsd_test::test_sizes<TestType>()) {
+    const auto a = mlsd_test::integer_buffer<T>(n, rng);
+    CAPTURE(n);
+    // Integer values: every partial sum is exact, so the orders of summation agree exactly.
+    CHECK(mlsd::kernels::sum<Arch>(a.data(), n) == mlsd::kernels::reference::sum(a.data(), n));
+  }
+  const auto b = mlsd_test::random_buffer<T>(1000, rng);
+  CHECK(std::abs(mlsd::kernels::sum<Arch>(b.data(), 1000) -
+                 mlsd::kernels::reference::sum(b.data(), 1000)) <=
+        mlsd_test::dot_tolerance(1000, T(1000)));
+}
