@@ -19,6 +19,7 @@
 #include <mlsd/kernels/top_k.hpp>
 
 #include <algorithm>
+#include <cassert>
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
@@ -172,6 +173,7 @@ private:
 /// and `query.dim() == table.cols()`.
 [[nodiscard]] inline float dot(const int8_table& table, std::size_t i,
                                const int8_query& query) noexcept {
+  assert(i < table.rows() && query.dim() == table.cols());
   const std::int32_t integer = reference::int8_dot(table.row(i), query.values(), table.cols());
   return static_cast<float>(integer) * table.scales()[i] * query.scale();
 }
@@ -237,6 +239,7 @@ namespace detail {
 template <class Filter = no_filter>
 inline std::size_t top_k(const int8_table& table, const int8_query& query,
                          std::span<scored_id<float>> out, const Filter& excluded = {}) noexcept {
+  assert(query.dim() == table.cols()); // the VNNI loop reads query.offset_values() per row stride
   detail::top_k_heap<float> heap(out.data(), out.size());
   if (out.empty()) {
     return 0;
@@ -279,6 +282,7 @@ inline std::size_t top_k_rescored(const int8_table& table, matrix_view<const flo
                                   const int8_query& query, std::span<scored_id<float>> shortlist,
                                   std::span<scored_id<float>> out,
                                   const Filter& excluded = {}) noexcept {
+  assert(exact.rows() == table.rows() && exact.cols() == table.cols());
   const std::size_t found = kernels::top_k(table, query, shortlist, excluded);
   for (std::size_t c = 0; c < found; ++c) {
     shortlist[c].score =
