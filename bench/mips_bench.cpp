@@ -300,21 +300,14 @@ void bm_mlsd_fp32(benchmark::State& state) {
   set_threads(state, 1);
 }
 
-/// Ablation: the fp32 scan without the block prefetch (kernels/scores.hpp explains it), built
-/// from the same internal pieces as `top_k`. Not a public API; here to show what the prefetch buys.
+/// Ablation: `top_k`'s scan with the block prefetch turned off (kernels/scores.hpp explains it),
+/// through the same internal `scan_rows`. Not a public API; here to show what the prefetch buys.
 std::size_t top_k_without_prefetch(mlsd::matrix_view<const float> table, const float* query,
                                    std::span<hit> out) {
-  using arch = kn::default_arch;
-  using batch = xsimd::batch<float, arch>;
-  constexpr std::size_t w = batch::size;
   kn::detail::top_k_heap<float> heap(out.data(), out.size());
-  const std::size_t n = table.rows() / w * w;
-  for (std::size_t i = 0; i < n; i += w) {
-    const batch s = kn::detail::score_lanes<arch, false>(table.data() + i * table.stride(),
-                                                         table.stride(), query, table.cols());
-    kn::detail::offer_lanes<arch>(heap, s, i, kn::no_filter{});
-  }
-  return heap.finish(); // n_rows is a multiple of w: no tail rows
+  kn::detail::scan_rows<kn::default_arch, false>(table, query, 0, table.rows(), heap,
+                                                 kn::no_filter{});
+  return heap.finish();
 }
 
 void bm_mlsd_fp32_no_prefetch(benchmark::State& state) {

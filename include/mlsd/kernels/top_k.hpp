@@ -125,6 +125,28 @@ inline void offer_lanes(top_k_heap<T>& heap, const xsimd::batch<T, Arch>& s, std
   }
 }
 
+/// Offers rows `[first, last)` of `table`, scored against `query`, to the heap: W rows at a time
+/// through `score_lanes` and one vector gate per W rows, the remaining rows one by one. `first`
+/// must be a multiple of W for the lanes to match a scan from row 0 (tiles are).
+template <class Arch, bool Prefetch, class T, class Filter>
+inline void scan_rows(matrix_view<const T> table, const T* query, std::size_t first,
+                      std::size_t last, top_k_heap<T>& heap, const Filter& excluded) noexcept {
+  constexpr std::size_t w = xsimd::batch<T, Arch>::size;
+  const std::size_t d = table.cols(), stride = table.stride();
+  std::size_t i = first;
+  for (; i + w <= last; i += w) {
+    offer_lanes<Arch>(heap,
+                      score_lanes<Arch, Prefetch>(table.data() + i * stride, stride, query, d), i,
+                      excluded);
+  }
+  for (; i < last; ++i) {
+    const T s = kernels::dot<Arch>(table.data() + i * stride, query, d);
+    if (s >= heap.gate() && !excluded(i)) {
+      heap.offer(s, i);
+    }
+  }
+}
+
 } // namespace detail
 
 namespace reference {
@@ -163,24 +185,11 @@ std::size_t top_k(matrix_view<const T> table, const T* query, std::span<scored_i
 template <class Arch = default_arch, class T, class Filter = no_filter>
 inline std::size_t top_k(matrix_view<const T> table, const T* query, std::span<scored_id<T>> out,
                          const Filter& excluded = {}) noexcept {
-  using batch = xsimd::batch<T, Arch>;
-  constexpr std::size_t w = batch::size;
   detail::top_k_heap<T> heap(out.data(), out.size());
   if (out.empty()) {
     return 0;
   }
-  const std::size_t n = table.rows(), d = table.cols(), stride = table.stride();
-  std::size_t i = 0;
-  for (; i + w <= n; i += w) {
-    const batch s = detail::score_lanes<Arch, true>(table.data() + i * stride, stride, query, d);
-    detail::offer_lanes<Arch>(heap, s, i, excluded);
-  }
-  for (; i < n; ++i) {
-    const T s = kernels::dot<Arch>(table.data() + i * stride, query, d);
-    if (s >= heap.gate() && !excluded(i)) {
-      heap.offer(s, i);
-    }
-  }
+  detail::scan_rows<Arch, true>(table, query, 0, table.rows(), heap, excluded);
   return heap.finish();
 }
 
@@ -289,27 +298,14 @@ template <class Arch, class T, class Filter>
 inline void top_k_batch_tiled(matrix_view<const T> table, matrix_view<const T> queries,
                               matrix_view<scored_id<T>> out, std::span<std::size_t> counts,
                               const Filter& excluded) noexcept {
-  using batch = xsimd::batch<T, Arch>;
-  constexpr std::size_t w = batch::size;
-  const std::size_t n = table.rows(), d = table.cols(), stride = table.stride(), k = out.cols();
-  const std::size_t tile = tile_rows<T, w>(d);
+  const std::size_t n = table.rows(), k = out.cols();
+  const std::size_t tile = tile_rows<T, xsimd::batch<T, Arch>::size>(table.cols());
   for (std::size_t t0 = 0; t0 < n; t0 += tile) {
     const std::size_t t1 = std::min(n, t0 + tile);
     for (std::size_t q = 0; q < queries.rows(); ++q) {
-      const T* query = queries.row(q).data();
       top_k_heap<T> heap(out.row(q).data(), k, counts[q]);
       const auto excluded_for_q = [&](std::size_t id) noexcept { return excluded(q, id); };
-      std::size_t i = t0;
-      for (; i + w <= t1; i += w) {
-        const batch s = score_lanes<Arch, false>(table.data() + i * stride, stride, query, d);
-        offer_lanes<Arch>(heap, s, i, excluded_for_q);
-      }
-      for (; i < t1; ++i) {
-        const T s = kernels::dot<Arch>(table.data() + i * stride, query, d);
-        if (s >= heap.gate() && !excluded_for_q(i)) {
-          heap.offer(s, i);
-        }
-      }
+      scan_rows<Arch, false>(table, queries.row(q).data(), t0, t1, heap, excluded_for_q);
       counts[q] = heap.size();
     }
   }
