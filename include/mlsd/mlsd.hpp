@@ -5,3 +5,4 @@
 
 #include <mlsd/core.hpp>
 #include <mlsd/kernels.hpp>
+#include <mlsd/requirements.hpp>
