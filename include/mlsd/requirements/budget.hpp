@@ -97,6 +97,26 @@ requires stage<std::remove_cvref_t<S>>
   return budgeted<std::remove_cvref_t<S>, B>(std::forward<S>(s));
 }
 
+/// What one request costs a stage, for capacity estimates (`requirements/capacity.hpp`): bytes
+/// read from memory and floating-point operations, per item handed to the stage plus a fixed part
+/// per request. An exact fp32 scan of a d-dimensional table costs `4d` bytes and `2d` FLOPs per
+/// item.
+struct cost_model {
+  double bytes_per_item = 0;
+  double flops_per_item = 0;
+  double bytes_per_request = 0;
+  double flops_per_request = 0;
+
+  friend constexpr bool operator==(const cost_model&, const cost_model&) = default;
+};
+
+/// `S` can state its cost: `s.cost()` returns a `cost_model` (it usually depends on run-time
+/// sizes, such as the dimension of the table a retriever scans).
+template <class S>
+concept costed_stage = stage<S> && requires(const S& s) {
+  { s.cost() } -> std::same_as<cost_model>;
+};
+
 /// The role a stage plays in a serving design, as far as the design review is concerned.
 enum class stage_role : std::uint8_t {
   other,
