@@ -62,8 +62,7 @@ concept source = has_role<S, data_source_tag> && requires(S& s) {
 /// - `t(x)` (a stage, callable as `const`) applies it: pure and thread-safe once fitted;
 /// - `t.to_json()` / `T::from_json(j)` round-trip the fitted parameters.
 template <class T>
-concept feature_transform =
-    has_role<T, feature_transform_tag> && stage<T> &&
+concept feature_transform = has_role<T, feature_transform_tag> && stage<T> &&
     std::invocable<const T&, stage_input_t<T>> &&
     requires(T& t, const T& ct, std::span<const std::remove_cvref_t<stage_input_t<T>>> rows,
              const nlohmann::json& j) {
@@ -78,8 +77,7 @@ concept feature_transform =
 /// per key); `put` inserts or overwrites. Implementations document their consistency; the online
 /// stores are safe for concurrent readers and writers. Complexity: expected O(1) per key.
 template <class S>
-concept feature_store =
-    has_role<S, feature_store_tag> &&
+concept feature_store = has_role<S, feature_store_tag> &&
     requires(S& s, const S& cs, const typename S::key_type& key, typename S::value_type value,
              std::span<const typename S::key_type> keys,
              std::span<std::optional<typename S::value_type>> out) {
@@ -116,8 +114,7 @@ namespace evaluation {
 /// adding all of `b`'s observations to `a`. Not thread-safe: one accumulator per thread, then
 /// merge. `add` is O(1) amortised unless the metric documents otherwise (exact ROC-AUC sorts).
 template <class M>
-concept metric_accumulator =
-    has_role<M, metric_tag> && std::copy_constructible<M> &&
+concept metric_accumulator = has_role<M, metric_tag> && std::copy_constructible<M> &&
     requires(M& m, const M& cm, const typename M::observation_type& obs) {
   typename M::result_type;
   m.add(obs);

@@ -62,13 +62,13 @@ concept stage = std::is_object_v<S> && std::move_constructible<S> && requires {
   typename S::input_type;
   typename S::output_type;
 } && std::invocable<S&, typename S::input_type> &&
-    std::same_as<std::invoke_result_t<S&, typename S::input_type>, typename S::output_type>;
+    std::same_as < std::invoke_result_t<S&, typename S::input_type>,
+typename S::output_type > ;
 
 /// `A | B` type-checks: `A`'s output type is `B`'s input type (up to cv and references), and `B`
 /// accepts what `A` returns.
 template <class A, class B>
-concept composable =
-    stage<A> && stage<B> &&
+concept composable = stage<A> && stage<B> &&
     std::same_as<std::remove_cvref_t<stage_output_t<A>>, std::remove_cvref_t<stage_input_t<B>>> &&
     std::invocable<B&, stage_output_t<A>>;
 
@@ -145,7 +145,8 @@ inline constexpr bool chain_composes = [] {
     return []<std::size_t... I>(std::index_sequence<I...>) {
       return (composable<std::tuple_element_t<I, types>, std::tuple_element_t<I + 1, types>> &&
               ...);
-    }(std::make_index_sequence<sizeof...(S) - 1>{});
+    }
+    (std::make_index_sequence<sizeof...(S) - 1>{});
   }
 }();
 
@@ -169,14 +170,16 @@ public:
   /// The number of stages.
   static constexpr std::size_t size = sizeof...(S);
 
-  constexpr explicit pipeline(S... stages) : stages_(std::move(stages)...) {}
-  constexpr explicit pipeline(std::tuple<S...> stages) : stages_(std::move(stages)) {}
+  constexpr explicit pipeline(S... stages)
+      : stages_(std::move(stages)...) {}
+  constexpr explicit pipeline(std::tuple<S...> stages)
+      : stages_(std::move(stages)) {}
 
   constexpr output_type operator()(input_type in) {
     return run<0>(stages_, std::forward<input_type>(in));
   }
   constexpr output_type operator()(input_type in) const
-      requires(std::invocable<const S&, stage_input_t<S>> && ...) {
+      requires(std::invocable<const S&, stage_input_t<S>>&&...) {
     return run<0>(stages_, std::forward<input_type>(in));
   }
 
@@ -252,8 +255,9 @@ requires stage<std::remove_cvref_t<A>> && stage<std::remove_cvref_t<B>>
 /// `a | b` where one side carries an mlsd tag but is not a stage: a compile error that says which
 /// part of the stage contract it misses.
 template <class A, class B>
-requires(!(stage<std::remove_cvref_t<A>> && stage<std::remove_cvref_t<B>>) &&
-         (detail::stage_tagged<A> || detail::stage_tagged<B>)) constexpr void
+requires(!(stage<std::remove_cvref_t<A>> &&
+           stage<std::remove_cvref_t<B>>)&&(detail::stage_tagged<A> ||
+                                            detail::stage_tagged<B>)) constexpr void
 operator|(A&&, B&&) {
   static_assert(detail::stage_requirements<std::remove_cvref_t<A>>::value &&
                 detail::stage_requirements<std::remove_cvref_t<B>>::value);
@@ -280,7 +284,8 @@ public:
   using input_type = In;
   using output_type = std::invoke_result_t<F&, In>;
 
-  constexpr explicit function_stage(F f) : f_(std::move(f)) {}
+  constexpr explicit function_stage(F f)
+      : f_(std::move(f)) {}
 
   constexpr output_type operator()(input_type in) { return std::invoke(f_, std::forward<In>(in)); }
   constexpr output_type operator()(input_type in) const requires std::invocable<const F&, In> {

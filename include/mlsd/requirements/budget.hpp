@@ -87,7 +87,8 @@ public:
   /// The stage without its budget.
   using stage_type = S;
 
-  constexpr explicit budgeted(S s) : S(std::move(s)) {}
+  constexpr explicit budgeted(S s)
+      : S(std::move(s)) {}
 };
 
 /// `with_budget<stage_budget{...}>(s)`: `s` with a budget, ready to compose with `|`.
@@ -128,19 +129,20 @@ enum class stage_role : std::uint8_t {
 };
 
 [[nodiscard]] constexpr std::string_view to_string(stage_role r) noexcept {
-  constexpr std::string_view names[] = {"stage",     "feature_transform", "scorer",
-                                        "retriever", "ranker",            "re_ranker"};
+  constexpr std::string_view names[] = {"stage",  "feature_transform", "scorer", "retriever",
+                                        "ranker", "re_ranker"};
   return names[static_cast<unsigned>(r)];
 }
 
 /// The role of stage type `S`, from its tags (a retriever that is also a scorer is a retriever).
 template <class S>
-inline constexpr stage_role role_of = has_role<S, retriever_tag>           ? stage_role::retriever
-                                      : has_role<S, ranker_tag>            ? stage_role::ranker
-                                      : has_role<S, re_ranker_tag>         ? stage_role::re_ranker
-                                      : has_role<S, scorer_tag>            ? stage_role::scorer
-                                      : has_role<S, feature_transform_tag> ? stage_role::feature_transform
-                                                                           : stage_role::other;
+inline constexpr stage_role role_of =
+    has_role<S, retriever_tag>           ? stage_role::retriever
+    : has_role<S, ranker_tag>            ? stage_role::ranker
+    : has_role<S, re_ranker_tag>         ? stage_role::re_ranker
+    : has_role<S, scorer_tag>            ? stage_role::scorer
+    : has_role<S, feature_transform_tag> ? stage_role::feature_transform
+                                         : stage_role::other;
 
 /// What the design review knows about one stage of a pipeline.
 struct stage_shape {
@@ -198,9 +200,9 @@ enum class design_rule : std::uint8_t {
 /// The outcome of a design review: the first rule broken, and where.
 struct design_review {
   design_rule rule = design_rule::none;
-  std::size_t stage = 0;       ///< index of the offending stage (for per-stage rules)
-  time_span total_latency{};   ///< sum of the budgeted stages' latencies
-  offline_metric metric{};     ///< the offending metric, for `metric_does_not_fit_task`
+  std::size_t stage = 0;     ///< index of the offending stage (for per-stage rules)
+  time_span total_latency{}; ///< sum of the budgeted stages' latencies
+  offline_metric metric{};   ///< the offending metric, for `metric_does_not_fit_task`
 
   [[nodiscard]] constexpr bool ok() const noexcept { return rule == design_rule::none; }
   /// One sentence for people.
@@ -371,15 +373,15 @@ struct review {
   static constexpr bool handoff_rule() {
     constexpr std::size_t p = previous_budgeted<I>();
     if constexpr (stages[I].has_budget && p != n) {
-      return check_items_handed<I, stages[p].budget.items_out,
-                                stages[I].budget.items_in>::value;
+      return check_items_handed<I, stages[p].budget.items_out, stages[I].budget.items_in>::value;
     } else {
       return true;
     }
   }
   static constexpr bool per_stage = []<std::size_t... I>(std::index_sequence<I...>) {
     return (stage_rules<I>() && ...) && (handoff_rule<I>() && ...);
-  }(std::make_index_sequence<n>{});
+  }
+  (std::make_index_sequence<n>{});
 
   static constexpr bool metrics = [] {
     if constexpr (result.rule == design_rule::metric_does_not_fit_task) {

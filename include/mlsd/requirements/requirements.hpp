@@ -146,8 +146,7 @@ enum class metric_family : std::uint8_t {
   switch (task) {
   case ml_task::binary_classification:
     return f == metric_family::classification ||
-           (ranked_output &&
-            (f == metric_family::ranking || f == metric_family::beyond_accuracy));
+           (ranked_output && (f == metric_family::ranking || f == metric_family::beyond_accuracy));
   case ml_task::multiclass_classification:
     return m == accuracy || m == precision || m == recall || m == f1 || m == log_loss;
   case ml_task::regression:
@@ -290,8 +289,8 @@ struct enum_names<business_objective> {
 template <>
 struct enum_names<ml_task> {
   static constexpr std::string_view values[] = {
-      "binary_classification", "multiclass_classification", "regression", "ranking",
-      "retrieval",             "anomaly_detection"};
+      "binary_classification", "multiclass_classification", "regression", "ranking", "retrieval",
+      "anomaly_detection"};
   static constexpr auto last = ml_task::anomaly_detection;
 };
 template <>
@@ -325,8 +324,8 @@ struct enum_names<offline_metric> {
 template <>
 struct enum_names<online_metric> {
   static constexpr std::string_view values[] = {
-      "click_through_rate", "conversion_rate", "watch_time",         "session_length",
-      "revenue_per_user",   "retention_rate",  "user_reports",       "harmful_prevalence",
+      "click_through_rate", "conversion_rate",    "watch_time",   "session_length",
+      "revenue_per_user",   "retention_rate",     "user_reports", "harmful_prevalence",
       "fraud_loss",         "false_positive_rate"};
   static constexpr auto last = online_metric::false_positive_rate;
 };
@@ -340,7 +339,8 @@ struct enum_names<metric_family> {
 template <class E>
 concept named_enum = requires {
   enum_names<E>::values;
-  requires std::size(enum_names<E>::values) == static_cast<std::size_t>(enum_names<E>::last) + 1;
+  requires std::size(enum_names<E>::values)
+  == static_cast<std::size_t>(enum_names<E>::last) + 1;
 };
 } // namespace detail
 
