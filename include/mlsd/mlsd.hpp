@@ -5,4 +5,6 @@
 
 #include <mlsd/core.hpp>
 #include <mlsd/kernels.hpp>
+#include <mlsd/model.hpp>
 #include <mlsd/requirements.hpp>
+#include <mlsd/serving.hpp>

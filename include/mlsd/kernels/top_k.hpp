@@ -193,6 +193,51 @@ inline std::size_t top_k(matrix_view<const T> table, const T* query, std::span<s
   return heap.finish();
 }
 
+namespace reference {
+/// Scalar reference for `kernels::select_top_k`.
+template <class T, class Filter = no_filter>
+std::size_t select_top_k(std::span<const T> scores, std::span<scored_id<T>> out,
+                         const Filter& excluded = {}) {
+  std::vector<scored_id<T>> all;
+  for (std::size_t i = 0; i < scores.size(); ++i) {
+    if (scores[i] == scores[i] && !excluded(i)) {
+      all.push_back({scores[i], i});
+    }
+  }
+  std::sort(all.begin(), all.end(), ranks_before<T>);
+  const std::size_t count = std::min(all.size(), out.size());
+  std::copy_n(all.begin(), count, out.begin());
+  return count;
+}
+} // namespace reference
+
+/// The `k = out.size()` highest of `scores` (ids are positions), best first, with the contract of
+/// `top_k` (ties by lower id, excluded ids and NaN skipped, k > n gives n). For scores that are
+/// already in memory: a model's outputs, or `scores()` of a table kept for later stages. When the
+/// scores come from a dot product with a table, `top_k` is faster: it never writes them.
+/// @complexity n comparisons in W-wide blocks plus O(c log k) heap updates; no allocation.
+template <class Arch = default_arch, class T, class Filter = no_filter>
+inline std::size_t select_top_k(std::span<const T> scores, std::span<scored_id<T>> out,
+                                const Filter& excluded = {}) noexcept {
+  using batch = xsimd::batch<T, Arch>;
+  detail::top_k_heap<T> heap(out.data(), out.size());
+  if (out.empty()) {
+    return 0;
+  }
+  const std::size_t n = scores.size();
+  const std::size_t vector_end = n - n % batch::size;
+  std::size_t i = 0;
+  for (; i < vector_end; i += batch::size) {
+    detail::offer_lanes<Arch>(heap, batch::load_unaligned(scores.data() + i), i, excluded);
+  }
+  for (; i < n; ++i) {
+    if (scores[i] >= heap.gate() && !excluded(i)) {
+      heap.offer(scores[i], i);
+    }
+  }
+  return heap.finish();
+}
+
 namespace detail {
 
 /// Register blocking of the multi-query kernel: R table rows × G groups of W queries are scored
