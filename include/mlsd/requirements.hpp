@@ -5,4 +5,5 @@
 #pragma once
 
 #include <mlsd/requirements/budget.hpp>
+#include <mlsd/requirements/describe.hpp>
 #include <mlsd/requirements/requirements.hpp>
