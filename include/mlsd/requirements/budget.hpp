@@ -175,7 +175,7 @@ struct pipeline_shape_impl<pipeline<S...>> {
 
 /// The shape of every stage of `P` (a `pipeline<...>` or a single stage), in order.
 template <class P>
-inline constexpr auto pipeline_shape = detail::pipeline_shape_impl<P>::value;
+inline constexpr auto pipeline_shape = detail::pipeline_shape_impl<std::remove_cvref_t<P>>::value;
 
 /// A rule of the design review.
 enum class design_rule : std::uint8_t {
@@ -399,6 +399,6 @@ struct review {
 /// `true` when pipeline (or stage) type `P` meets requirements `R`; otherwise compilation stops
 /// with a message naming the broken rule and its numbers. Use it in `static_assert`.
 template <requirements R, class P>
-inline constexpr bool meets_requirements = detail::review<R, P>::value;
+inline constexpr bool meets_requirements = detail::review<R, std::remove_cvref_t<P>>::value;
 
 MLSD_END_NAMESPACE
