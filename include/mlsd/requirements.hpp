@@ -5,5 +5,6 @@
 #pragma once
 
 #include <mlsd/requirements/budget.hpp>
+#include <mlsd/requirements/capacity.hpp>
 #include <mlsd/requirements/describe.hpp>
 #include <mlsd/requirements/requirements.hpp>
