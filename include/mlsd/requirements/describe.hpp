@@ -50,7 +50,7 @@ inline std::string format_ms(time_span t) {
   if (s.back() == '.') {
     s.pop_back();
   }
-  return s + " ms";
+  return s.append(" ms");
 }
 
 inline double to_ms(time_span t) {
@@ -64,13 +64,13 @@ inline time_span from_ms(double ms) {
 }
 
 [[noreturn]] inline void json_error(std::string_view path, std::string_view expected) {
-  throw std::invalid_argument("mlsd: requirements JSON: field '" + std::string(path) +
-                              "': expected " + std::string(expected));
+  throw std::invalid_argument(
+      detail::concat({"mlsd: requirements JSON: field '", path, "': expected ", expected}));
 }
 
 inline const nlohmann::json& json_field(const nlohmann::json& j, std::string_view parent,
                                         const char* key) {
-  const std::string path = parent.empty() ? key : std::string(parent) + "." + key;
+  const std::string path = parent.empty() ? std::string(key) : detail::concat({parent, ".", key});
   if (!j.is_object() || !j.contains(key)) {
     json_error(path, "a value (missing)");
   }
@@ -81,7 +81,7 @@ inline double json_number(const nlohmann::json& j, std::string_view parent, cons
                           bool non_negative = true) {
   const nlohmann::json& v = json_field(j, parent, key);
   if (!v.is_number() || (non_negative && v.get<double>() < 0)) {
-    json_error(std::string(parent) + "." + key,
+    json_error(detail::concat({parent, ".", key}),
                non_negative ? "a non-negative number" : "a number");
   }
   return v.get<double>();
@@ -90,7 +90,7 @@ inline double json_number(const nlohmann::json& j, std::string_view parent, cons
 inline std::uint64_t json_count(const nlohmann::json& j, std::string_view parent, const char* key) {
   const nlohmann::json& v = json_field(j, parent, key);
   if (!v.is_number_unsigned() && !(v.is_number_integer() && v.get<std::int64_t>() >= 0)) {
-    json_error(std::string(parent) + "." + key, "a non-negative integer");
+    json_error(detail::concat({parent, ".", key}), "a non-negative integer");
   }
   return v.get<std::uint64_t>();
 }
@@ -107,7 +107,7 @@ E json_enum(const nlohmann::json& v, const std::string& path) {
       names += names.empty() ? "" : ", ";
       names += n;
     }
-    json_error(path, "one of " + names + " (got \"" + v.get<std::string>() + "\")");
+    json_error(path, detail::concat({"one of ", names, " (got \"", v.get<std::string>(), "\")"}));
   }
   return *e;
 }
@@ -127,7 +127,7 @@ metric_set<E> json_metric_set(const nlohmann::json& j, const char* key) {
   }
   metric_set<E> set;
   for (std::size_t i = 0; i < v.size(); ++i) {
-    const E m = json_enum<E>(v[i], std::string(key) + "[" + std::to_string(i) + "]");
+    const E m = json_enum<E>(v[i], detail::concat({key, "[", std::to_string(i), "]"}));
     set.bits |= std::uint64_t{1} << static_cast<unsigned>(m);
   }
   return set;
@@ -237,27 +237,28 @@ struct design_description {
     std::string out = "flowchart LR\n";
     out += "  request([request])\n";
     for (std::size_t i = 0; i < stages.size(); ++i) {
-      std::string label = "<b>" + mermaid_escape(stages[i].name) + "</b><br/>" +
-                          std::string(to_string(stages[i].role));
+      std::string label = detail::concat(
+          {"<b>", mermaid_escape(stages[i].name), "</b><br/>", to_string(stages[i].role)});
       for (const std::string& line : budget_lines(stages[i])) {
-        label += "<br/>" + mermaid_escape(line);
+        label += detail::concat({"<br/>", mermaid_escape(line)});
       }
-      out += "  s" + std::to_string(i) + "[\"" + label + "\"]\n";
+      out += detail::concat({"  s", std::to_string(i), "[\"", label, "\"]\n"});
     }
     out += "  response([response])\n";
     // Each edge carries the type that crosses it: what the compiler checks at each `|`.
     std::string previous = "request";
     for (std::size_t i = 0; i <= stages.size() && !stages.empty(); ++i) {
-      const std::string node = i == stages.size() ? "response" : "s" + std::to_string(i);
+      const std::string node =
+          i == stages.size() ? "response" : detail::concat({"s", std::to_string(i)});
       const std::string& type =
           i == stages.size() ? stages.back().output_type : stages[i].input_type;
-      out += "  " + previous + " -->|\"" + mermaid_escape(type) + "\"| " + node + "\n";
+      out += detail::concat({"  ", previous, " -->|\"", mermaid_escape(type), "\"| ", node, "\n"});
       previous = node;
     }
     if (reqs) {
       std::string caption = mermaid_escape(requirements_caption("\n"));
       detail::replace_all(caption, "\n", "<br/>");
-      out += "  requirements[/\"" + caption + "\"/]\n";
+      out += detail::concat({"  requirements[/\"", caption, "\"/]\n"});
       out += "  requirements -.- s0\n";
     }
     return out;
@@ -274,26 +275,29 @@ struct design_description {
     out += "  request [shape=plaintext, style=\"\", label=\"request\"];\n";
     out += "  response [shape=plaintext, style=\"\", label=\"response\"];\n";
     for (std::size_t i = 0; i < stages.size(); ++i) {
-      std::string label = stages[i].name + "\\n" + std::string(to_string(stages[i].role));
+      std::string label = detail::concat({stages[i].name, "\\n", to_string(stages[i].role)});
       for (const std::string& line : budget_lines(stages[i])) {
-        label += "\\n" + line;
+        label += detail::concat({"\\n", line});
       }
-      out += "  s" + std::to_string(i) + " [label=\"" + dot_escape_keep_newlines(label) +
-             "\", fillcolor=\"" + role_colour(stages[i].role) + "\"];\n";
+      out +=
+          detail::concat({"  s", std::to_string(i), " [label=\"", dot_escape_keep_newlines(label),
+                          "\", fillcolor=\"", role_colour(stages[i].role), "\"];\n"});
     }
     std::string previous = "request";
     for (std::size_t i = 0; i <= stages.size(); ++i) {
-      const std::string node = i == stages.size() ? "response" : "s" + std::to_string(i);
+      const std::string node =
+          i == stages.size() ? "response" : detail::concat({"s", std::to_string(i)});
       const std::string& type =
           i == stages.size() ? stages.back().output_type : stages[i].input_type;
       if (!stages.empty()) {
-        out += "  " + previous + " -> " + node + " [label=\"" + dot_escape(type) + "\"];\n";
+        out += detail::concat(
+            {"  ", previous, " -> ", node, " [label=\"", dot_escape(type), "\"];\n"});
       }
       previous = node;
     }
     if (reqs) {
-      out += "  requirements [shape=note, fillcolor=\"#fff8dc\", label=\"" +
-             dot_escape_keep_newlines(requirements_caption("\\l")) + "\\l\"];\n";
+      out += detail::concat({"  requirements [shape=note, fillcolor=\"#fff8dc\", label=\"",
+                             dot_escape_keep_newlines(requirements_caption("\\l")), "\\l\"];\n"});
       out += "  requirements -> s0 [style=dashed, arrowhead=none];\n";
       out += "  { rank=min; requirements; }\n";
     }
@@ -306,30 +310,30 @@ private:
     if (!s.budget) {
       return {"no budget"};
     }
-    return {detail::format_ms(s.budget->latency) + " budget",
-            detail::format_count(s.budget->items_in) + " \u2192 " +
-                detail::format_count(s.budget->items_out) + " items"};
+    return {detail::concat({detail::format_ms(s.budget->latency), " budget"}),
+            detail::concat({detail::format_count(s.budget->items_in), " \u2192 ",
+                            detail::format_count(s.budget->items_out), " items"})};
   }
 
   [[nodiscard]] std::string requirements_caption(const std::string& newline) const {
-    std::string c = "objective: " + std::string(to_string(reqs->objective)) + newline +
-                    "task: " + std::string(to_string(reqs->task)) + newline + "offline: ";
+    std::string c = detail::concat({"objective: ", to_string(reqs->objective), newline,
+                                    "task: ", to_string(reqs->task), newline, "offline: "});
     bool first = true;
     reqs->offline.for_each([&](offline_metric m) {
-      c += (first ? "" : ", ") + std::string(to_string(m));
+      c.append(first ? "" : ", ").append(to_string(m));
       first = false;
     });
-    c += newline + "online: ";
+    c += detail::concat({newline, "online: "});
     first = true;
     reqs->online.for_each([&](online_metric m) {
-      c += (first ? "" : ", ") + std::string(to_string(m));
+      c.append(first ? "" : ", ").append(to_string(m));
       first = false;
     });
-    c += newline + "p99 " + detail::format_ms(reqs->slo.p99_latency) + ", " +
-         detail::format_count(reqs->slo.peak_qps) + " QPS peak" + newline + "catalog " +
-         detail::format_count(reqs->slo.catalog_size) + " items";
+    c += detail::concat({newline, "p99 ", detail::format_ms(reqs->slo.p99_latency), ", ",
+                         detail::format_count(reqs->slo.peak_qps), " QPS peak", newline, "catalog ",
+                         detail::format_count(reqs->slo.catalog_size), " items"});
     if (review) {
-      c += newline + "review: " + std::string(review->message());
+      c += detail::concat({newline, "review: ", review->message()});
     }
     return c;
   }
