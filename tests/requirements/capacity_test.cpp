@@ -191,7 +191,22 @@ TEST_CASE("cores needed at peak follow CPU time, QPS and the target utilisation"
   CHECK(at_70.machines_needed == 93);
   CHECK(at_70.fits_latency());
   CHECK_FALSE(at_70.fits());
-  CHECK(at_70.suggestions.empty());
+  // Both stages fit their budgets; the peak does not fit the machine, so the suggestions are for
+  // the largest stage, 'retrieve', at the scale of the whole peak load.
+  REQUIRE(at_70.suggestions.size() == 2);
+  // int8: 64 -> 16 bytes per item, but 128 FLOPs per item at 32 GFLOP/s keep it at 4 ms
+  // (compute-bound); 4.0625 ms x 20 000 / 0.7 = 116 cores, 59 machines.
+  CHECK(at_70.suggestions[0].change == mlsd::design_change::int8_quantization);
+  CHECK(at_70.suggestions[0].estimated_seconds == Approx(4e-3));
+  CHECK_FALSE(at_70.suggestions[0].fits);
+  CHECK(at_70.suggestions[0].text.find(
+            "116 cores (59 machines like this one), then compute-bound") != std::string::npos);
+  // One machine affords 2 x 0.7 / 20 000 = 70 us per request; 62.5 us go to 'rank', leaving
+  // 7.5 us = 75 kB at 10 GB/s = 1171.875 of the 1M items: 0.117%, nprobe/nlist <= 1/854.
+  CHECK(at_70.suggestions[1].change == mlsd::design_change::partitioned_index);
+  CHECK(at_70.suggestions[1].value == Approx(1171.875 / 1e6));
+  CHECK(at_70.suggestions[1].fits);
+  CHECK(at_70.suggestions[1].text.find("nprobe/nlist <= 1/854") != std::string::npos);
   REQUIRE(at_70.findings.size() == 1);
   CHECK(at_70.findings[0].find("20000 QPS") != std::string::npos);
   CHECK(at_70.findings[0].find("more than the machine's 2") != std::string::npos);
@@ -490,8 +505,12 @@ TEST_CASE("the report JSON has the documented structure", "[requirements][capaci
     CHECK(d["text"].is_string());
     changes.push_back(d["change"].get<std::string>());
   }
+  // Four changes for the stage over its budget, then two for the peak load over the machine.
   CHECK(changes == std::vector<std::string>{"int8_quantization", "partitioned_index",
-                                            "shard_over_cores", "limit_items"});
+                                            "shard_over_cores", "limit_items", "int8_quantization",
+                                            "partitioned_index"});
+  // One machine affords 2 x 0.7 / 500 = 2.8 ms per request = 28 MB at 10 GB/s = 109 375 items.
+  CHECK(j["suggestions"][5]["value"] == Approx(109'375 / 1e8));
 }
 
 TEST_CASE("probe_machine measures positive, finite numbers", "[requirements][capacity]") {

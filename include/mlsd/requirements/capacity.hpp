@@ -628,7 +628,10 @@ inline void suggest(const stage_estimate& s, const cost_model& c, double target,
 /// cost model. A stage over its *target* (its budget, or the p99 budget if it has none) gets
 /// suggestions, each with its computed effect: for a memory-bound stage int8 quantisation and,
 /// for retrievers and stages of no particular role, an IVF-style partitioned index; for any
-/// stage sharding over cores and the largest `items_in` that fits.
+/// stage sharding over cores and the largest `items_in` that fits. When the peak load needs more
+/// cores than the machine has and the largest stage is memory-bound, two more: int8 quantisation
+/// of that stage with the cores the peak then needs, and (for a retriever) the fraction of its
+/// items a partitioned index may scan for the peak to fit on this one machine.
 /// @param target_utilization the busy fraction of each core planned for at peak, in (0, 1]; the
 ///   default 0.7 leaves 30% headroom for bursts and keeps queueing delay moderate.
 /// @throws std::invalid_argument if `shapes` and `costs` differ in size, the p99 budget is not
@@ -745,6 +748,49 @@ estimate_capacity(const requirements& r, std::span<const stage_shape> shapes,
                               share_of_largest(report.total_seconds) +
                               ", more than the machine's " + std::to_string(m.cores) + ": about " +
                               std::to_string(report.machines_needed) + " machines like it");
+  }
+
+  // The peak load does not fit on the machine: what cutting the largest stage's cost would buy.
+  if (report.cores_needed > m.cores && largest != report.stages.end() && largest->has_cost_model &&
+      largest->bound == roofline_bound::memory) {
+    const std::size_t i = static_cast<std::size_t>(largest - report.stages.begin());
+    const cost_model& c = *costs[i];
+    const double n = static_cast<double>(largest->items_in);
+    const double qps = static_cast<double>(report.peak_qps);
+    const double others = report.total_seconds - largest->seconds;
+    const auto cores_at = [&](double stage_seconds) {
+      return (others + stage_seconds) * qps / target_utilization;
+    };
+    cost_model int8 = c;
+    int8.bytes_per_item /= 4;
+    const detail::roofline_point q = detail::roofline(int8, n, m);
+    const double int8_cores = cores_at(q.seconds);
+    report.suggestions.push_back(design_suggestion{
+        largest->name, design_change::int8_quantization, q.bytes, q.seconds, int8_cores <= m.cores,
+        detail::in_quotes(largest->name) +
+            ": int8 quantisation (a quarter of the bytes per item) brings the peak to " +
+            detail::format_number(int8_cores) + " cores (" +
+            std::to_string(
+                static_cast<std::uint64_t>(std::ceil(int8_cores / m.cores * (1 - 1e-12)))) +
+            " machines like this one)" +
+            (q.bound == roofline_bound::compute ? ", then compute-bound" : "")});
+    // CPU seconds per request that this machine can afford at peak, and what is left for it.
+    const double affordable = static_cast<double>(m.cores) * target_utilization / qps - others;
+    if ((largest->role == stage_role::retriever || largest->role == stage_role::other) &&
+        affordable > 0) {
+      const double fraction = std::min(1.0, detail::max_items_within(c, affordable, m) / n);
+      if (fraction > 0) {
+        const detail::roofline_point p = detail::roofline(c, n * fraction, m);
+        report.suggestions.push_back(design_suggestion{
+            largest->name, design_change::partitioned_index, fraction, p.seconds, true,
+            detail::in_quotes(largest->name) +
+                ": to serve the peak on this one machine, an IVF-style partitioned index may "
+                "scan at most " +
+                detail::format_percent(fraction) + " of its " + detail::format_count(n) +
+                " items per request: nprobe/nlist <= 1/" +
+                detail::format_number(std::ceil(1 / fraction * (1 - 1e-12)))});
+      }
+    }
   }
 
   for (const std::size_t i : uncosted) {
