@@ -108,6 +108,9 @@ TEST_CASE("a design within its budgets meets its requirements", "[requirements][
   STATIC_REQUIRE(review.ok());
   STATIC_REQUIRE(review.total_latency == mlsd::time_span(85ms));
   CHECK(review.message() == "the design meets its requirements");
+  // A `const auto serve = ...` pipeline is reviewed the same way (not as one unbudgeted stage).
+  STATIC_REQUIRE(mlsd::pipeline_shape<const P>.size() == 3);
+  STATIC_REQUIRE(mlsd::pipeline_shape<const P&>[1].budget == rank_budget);
   // Unbudgeted stages take no part in the latency and fan-out rules.
   using Q = decltype(plain{} | design());
   STATIC_REQUIRE(mlsd::meets_requirements<video, Q>);
