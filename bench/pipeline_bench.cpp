@@ -85,10 +85,9 @@ void encode_by_hand(mlsd::matrix_view<const float> table, std::span<const std::u
   }
 }
 
-void composed(benchmark::State& state) {
-  const fixture& f = data_for(static_cast<std::size_t>(state.range(0)));
-  auto serve = mlsd::model::embedding_bag(f.user_view()) |
-               mlsd::serving::score_catalog(f.item_view()) | mlsd::serving::keep_top_k(k);
+// Serves one request per iteration through a composed pipeline.
+template <class Pipeline>
+void serve_requests(benchmark::State& state, const fixture& f, Pipeline serve) {
   std::size_t r = 0;
   for (auto _ : state) {
     const auto best = serve(f.request(r++));
@@ -96,6 +95,13 @@ void composed(benchmark::State& state) {
     benchmark::DoNotOptimize(best.size());
   }
   state.SetItemsProcessed(state.iterations());
+}
+
+void composed(benchmark::State& state) {
+  const fixture& f = data_for(static_cast<std::size_t>(state.range(0)));
+  serve_requests(state, f,
+                 mlsd::model::embedding_bag(f.user_view()) |
+                     mlsd::serving::score_catalog(f.item_view()) | mlsd::serving::keep_top_k(k));
 }
 
 void hand_written(benchmark::State& state) {
@@ -116,15 +122,10 @@ void hand_written(benchmark::State& state) {
 
 void fused_composed(benchmark::State& state) {
   const fixture& f = data_for(static_cast<std::size_t>(state.range(0)));
-  auto serve = mlsd::model::embedding_bag(f.user_view()) |
-               mlsd::serving::exact_retriever(f.item_view(), 100) | mlsd::serving::truncate(k);
-  std::size_t r = 0;
-  for (auto _ : state) {
-    const auto best = serve(f.request(r++));
-    benchmark::DoNotOptimize(best.data());
-    benchmark::DoNotOptimize(best.size());
-  }
-  state.SetItemsProcessed(state.iterations());
+  serve_requests(state, f,
+                 mlsd::model::embedding_bag(f.user_view()) |
+                     mlsd::serving::exact_retriever(f.item_view(), 100) |
+                     mlsd::serving::truncate(k));
 }
 
 void fused_hand_written(benchmark::State& state) {

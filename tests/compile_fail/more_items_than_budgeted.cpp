@@ -6,6 +6,8 @@
 // Built twice (tests/compile_fail/CMakeLists.txt): with MLSD_COMPILE_FAIL_CONTROL defined, the
 // retriever returns the 1000 candidates the ranker is budgeted for and the file compiles; without
 // it, the retriever was widened to 2000 candidates and the build must fail.
+#include "video_feed_stages.hpp"
+
 #include <mlsd/core/roles.hpp>
 #include <mlsd/core/stage.hpp>
 #include <mlsd/requirements/budget.hpp>
@@ -30,20 +32,6 @@ inline constexpr mlsd::requirements feed{
             .catalog_size = 5'000'000,
             .feature_freshness = 5min,
             .availability = 0.999}};
-
-using candidates = std::vector<std::uint32_t>;
-
-struct two_tower_retriever : mlsd::retriever_tag {
-  using input_type = std::span<const float>; // the user's embedding
-  using output_type = candidates;
-  output_type operator()(input_type user) const { return candidates(user.size()); }
-};
-
-struct watch_time_ranker : mlsd::ranker_tag {
-  using input_type = const candidates&;
-  using output_type = candidates;
-  output_type operator()(input_type c) const { return c; }
-};
 
 #ifdef MLSD_COMPILE_FAIL_CONTROL
 inline constexpr std::uint64_t retrieved = 1000;

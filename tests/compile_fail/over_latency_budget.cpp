@@ -5,6 +5,8 @@
 // Built twice (tests/compile_fail/CMakeLists.txt): with MLSD_COMPILE_FAIL_CONTROL defined, the
 // ranker is budgeted 30 ms (10 + 30 + 5 = 45 ms <= 50 ms) and the file compiles; without it, the
 // ranker is budgeted 45 ms (10 + 45 + 5 = 60 ms > 50 ms) and the build must fail.
+#include "video_feed_stages.hpp"
+
 #include <mlsd/core/roles.hpp>
 #include <mlsd/core/stage.hpp>
 #include <mlsd/requirements/budget.hpp>
@@ -29,26 +31,6 @@ inline constexpr mlsd::requirements feed{
             .catalog_size = 5'000'000,
             .feature_freshness = 5min,
             .availability = 0.999}};
-
-using candidates = std::vector<std::uint32_t>;
-
-struct two_tower_retriever : mlsd::retriever_tag {
-  using input_type = std::span<const float>; // the user's embedding
-  using output_type = candidates;
-  output_type operator()(input_type user) const { return candidates(user.size()); }
-};
-
-struct watch_time_ranker : mlsd::ranker_tag {
-  using input_type = const candidates&;
-  using output_type = candidates;
-  output_type operator()(input_type c) const { return c; }
-};
-
-struct diversity_re_ranker : mlsd::re_ranker_tag {
-  using input_type = const candidates&;
-  using output_type = candidates;
-  output_type operator()(input_type c) const { return c; }
-};
 
 #ifdef MLSD_COMPILE_FAIL_CONTROL
 inline constexpr auto rank_latency = 30ms;

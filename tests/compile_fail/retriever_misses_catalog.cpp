@@ -6,6 +6,8 @@
 // Built twice (tests/compile_fail/CMakeLists.txt): with MLSD_COMPILE_FAIL_CONTROL defined, the
 // catalog holds the 5 million videos the retriever is budgeted for and the file compiles; without
 // it, the catalog grew to 8 million and the build must fail.
+#include "video_feed_stages.hpp"
+
 #include <mlsd/core/roles.hpp>
 #include <mlsd/core/stage.hpp>
 #include <mlsd/requirements/budget.hpp>
@@ -36,20 +38,6 @@ inline constexpr mlsd::requirements feed{
             .catalog_size = catalog_videos,
             .feature_freshness = 5min,
             .availability = 0.999}};
-
-using candidates = std::vector<std::uint32_t>;
-
-struct two_tower_retriever : mlsd::retriever_tag {
-  using input_type = std::span<const float>; // the user's embedding
-  using output_type = candidates;
-  output_type operator()(input_type user) const { return candidates(user.size()); }
-};
-
-struct watch_time_ranker : mlsd::ranker_tag {
-  using input_type = const candidates&;
-  using output_type = candidates;
-  output_type operator()(input_type c) const { return c; }
-};
 
 candidates recommend(std::span<const float> user) {
   auto serve = mlsd::with_budget<mlsd::stage_budget{

@@ -150,22 +150,32 @@ inline void scan_rows(matrix_view<const T> table, const T* query, std::size_t fi
 } // namespace detail
 
 namespace reference {
-/// Scalar reference for `kernels::top_k`: scores every row, drops excluded rows and NaN scores,
-/// sorts by `ranks_before` and keeps the first `out.size()`.
+/// Scalar reference for `kernels::select_top_k`: drops excluded ids and NaN scores, sorts by
+/// `ranks_before` and keeps the first `out.size()`.
 template <class T, class Filter = no_filter>
-std::size_t top_k(matrix_view<const T> table, const T* query, std::span<scored_id<T>> out,
-                  const Filter& excluded = {}) {
+std::size_t select_top_k(std::span<const T> scores, std::span<scored_id<T>> out,
+                         const Filter& excluded = {}) {
   std::vector<scored_id<T>> all;
-  for (std::size_t i = 0; i < table.rows(); ++i) {
-    const T s = reference::dot(table.row(i).data(), query, table.cols());
-    if (s == s && !excluded(i)) {
-      all.push_back({s, i});
+  for (std::size_t i = 0; i < scores.size(); ++i) {
+    if (scores[i] == scores[i] && !excluded(i)) {
+      all.push_back({scores[i], i});
     }
   }
   std::sort(all.begin(), all.end(), ranks_before<T>);
   const std::size_t count = std::min(all.size(), out.size());
   std::copy_n(all.begin(), count, out.begin());
   return count;
+}
+
+/// Scalar reference for `kernels::top_k`: scores every row, then `reference::select_top_k`.
+template <class T, class Filter = no_filter>
+std::size_t top_k(matrix_view<const T> table, const T* query, std::span<scored_id<T>> out,
+                  const Filter& excluded = {}) {
+  std::vector<T> scores(table.rows());
+  for (std::size_t i = 0; i < table.rows(); ++i) {
+    scores[i] = reference::dot(table.row(i).data(), query, table.cols());
+  }
+  return reference::select_top_k(std::span<const T>(scores), out, excluded);
 }
 } // namespace reference
 
@@ -192,24 +202,6 @@ inline std::size_t top_k(matrix_view<const T> table, const T* query, std::span<s
   detail::scan_rows<Arch, true>(table, query, 0, table.rows(), heap, excluded);
   return heap.finish();
 }
-
-namespace reference {
-/// Scalar reference for `kernels::select_top_k`.
-template <class T, class Filter = no_filter>
-std::size_t select_top_k(std::span<const T> scores, std::span<scored_id<T>> out,
-                         const Filter& excluded = {}) {
-  std::vector<scored_id<T>> all;
-  for (std::size_t i = 0; i < scores.size(); ++i) {
-    if (scores[i] == scores[i] && !excluded(i)) {
-      all.push_back({scores[i], i});
-    }
-  }
-  std::sort(all.begin(), all.end(), ranks_before<T>);
-  const std::size_t count = std::min(all.size(), out.size());
-  std::copy_n(all.begin(), count, out.begin());
-  return count;
-}
-} // namespace reference
 
 /// The `k = out.size()` highest of `scores` (ids are positions), best first, with the contract of
 /// `top_k` (ties by lower id, excluded ids and NaN skipped, k > n gives n). For scores that are
