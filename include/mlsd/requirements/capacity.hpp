@@ -93,8 +93,14 @@ struct machine_profile {
 };
 
 /// `machine_profile` as JSON: `{"memory_bandwidth": ..., "flops": ..., "cores": ..., "source":
+// The JSON and report functions in this header are templates (over the JSON type, always
+// `nlohmann::json`, or a defaulted dummy parameter) so that their bodies are compiled only in
+// translation units that call them: including <mlsd/mlsd.hpp> stays cheap (bench/compile_cost.py).
+
 /// ...}`. Found by nlohmann_json through argument-dependent lookup: `nlohmann::json j = m;`.
-inline void to_json(nlohmann::json& j, const machine_profile& m) {
+template <class Json>
+requires std::same_as<Json, nlohmann::json>
+void to_json(Json& j, const machine_profile& m) {
   j = nlohmann::json{{"memory_bandwidth", m.memory_bandwidth},
                      {"flops", m.flops},
                      {"cores", m.cores},
@@ -105,15 +111,18 @@ inline void to_json(nlohmann::json& j, const machine_profile& m) {
 /// `flops` (numbers) and `cores` (a positive integer) are required, `source` (a string) defaults
 /// to "given". Throws `std::invalid_argument` naming the field when one is missing or has the
 /// wrong type, and whatever `machine_profile::validate` throws for bad values.
-inline void from_json(const nlohmann::json& j, machine_profile& m) {
-  if (!j.is_object()) {
+template <class Json>
+requires std::same_as<Json, nlohmann::json>
+void from_json(const Json& j, machine_profile& m) {
+  const nlohmann::json& json = j; // non-dependent from here on
+  if (!json.is_object()) {
     throw std::invalid_argument("mlsd::machine_profile: expected a JSON object, got " +
-                                std::string(j.type_name()));
+                                std::string(json.type_name()));
   }
-  const auto field = [&j](const char* name, bool ok(const nlohmann::json&),
-                          const char* expected) -> const nlohmann::json& {
-    const auto it = j.find(name);
-    if (it == j.end()) {
+  const auto field = [&json](const char* name, bool ok(const nlohmann::json&),
+                             const char* expected) -> const nlohmann::json& {
+    const auto it = json.find(name);
+    if (it == json.end()) {
       throw std::invalid_argument(std::string("mlsd::machine_profile: JSON field '") + name +
                                   "' is missing");
     }
@@ -132,11 +141,11 @@ inline void from_json(const nlohmann::json& j, machine_profile& m) {
   };
   const auto is_string = [](const nlohmann::json& x) { return x.is_string(); };
   machine_profile out;
-  out.memory_bandwidth = field("memory_bandwidth", is_number, "a number").get<double>();
-  out.flops = field("flops", is_number, "a number").get<double>();
-  out.cores = field("cores", is_count, "a non-negative integer").get<unsigned>();
-  if (j.contains("source")) {
-    out.source = field("source", is_string, "a string").get<std::string>();
+  out.memory_bandwidth = field("memory_bandwidth", is_number, "a number").template get<double>();
+  out.flops = field("flops", is_number, "a number").template get<double>();
+  out.cores = field("cores", is_count, "a non-negative integer").template get<unsigned>();
+  if (json.contains("source")) {
+    out.source = field("source", is_string, "a string").template get<std::string>();
   }
   out.validate();
   m = std::move(out);
@@ -407,10 +416,12 @@ struct capacity_report {
   /// `bytes`, `flops`, `seconds`, `bound` (null without a cost model), `fits`), `findings`
   /// (strings) and `suggestions` (objects with `stage`, `change`, `value`, `estimated_seconds`,
   /// `fits`, `text`).
-  [[nodiscard]] nlohmann::json to_json() const;
+  template <class Json = nlohmann::json>
+  [[nodiscard]] Json to_json() const;
 
   /// A table for a terminal (stage, role, items in -> out, budget, estimate, bound, fits), the
   /// totals, then the findings and the suggestions.
+  template <class = void>
   [[nodiscard]] std::string to_text() const;
 };
 
@@ -523,8 +534,9 @@ inline void validate_cost(const cost_model& c, const std::string& stage) {
 }
 
 // The suggestions for stage `s` (costed, over `target` seconds) with cost model `c`.
-inline void suggest(const stage_estimate& s, const cost_model& c, double target,
-                    const machine_profile& m, std::vector<design_suggestion>& out) {
+template <class = void>
+void suggest(const stage_estimate& s, const cost_model& c, double target, const machine_profile& m,
+             std::vector<design_suggestion>& out) {
   const double n = static_cast<double>(s.items_in);
   const std::string within = "within " + format_seconds(target);
   const auto add = [&](design_change change, double value, double seconds, bool fits,
@@ -638,7 +650,8 @@ inline void suggest(const stage_estimate& s, const cost_model& c, double target,
 ///   positive, `target_utilization` is outside (0, 1], the profile is invalid, or a cost model has
 ///   a negative or non-finite field (the message names the stage and field).
 /// @complexity linear in the number of stages.
-[[nodiscard]] inline capacity_report
+template <class = void>
+[[nodiscard]] capacity_report
 estimate_capacity(const requirements& r, std::span<const stage_shape> shapes,
                   std::span<const std::optional<cost_model>> costs, const machine_profile& m,
                   double target_utilization = 0.7) {
@@ -833,7 +846,8 @@ requires stage<P>
                            target_utilization);
 }
 
-inline nlohmann::json capacity_report::to_json() const {
+template <class Json>
+Json capacity_report::to_json() const {
   nlohmann::json stage_list = nlohmann::json::array();
   for (const stage_estimate& s : stages) {
     const auto if_costed = [&](auto v) {
@@ -877,7 +891,8 @@ inline nlohmann::json capacity_report::to_json() const {
           {"suggestions", std::move(suggestion_list)}};
 }
 
-inline std::string capacity_report::to_text() const {
+template <class>
+std::string capacity_report::to_text() const {
   const auto pad = [](std::string s, std::size_t width) {
     if (s.size() < width) {
       s.append(width - s.size(), ' ');

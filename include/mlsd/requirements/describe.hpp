@@ -135,10 +135,15 @@ metric_set<E> json_metric_set(const nlohmann::json& j, const char* key) {
 
 } // namespace detail
 
+// The JSON functions below are templates over the JSON type (always `nlohmann::json`) so that their
+// bodies are compiled only in translation units that call them: a file that includes
+// <mlsd/mlsd.hpp> and never writes JSON does not pay for them (bench/compile_cost.py).
+
 /// `requirements` as JSON: enum values by name, durations in milliseconds, availability as a
 /// fraction. `requirements_from_json(requirements_to_json(r)) == r` for durations in whole
 /// microseconds.
-inline nlohmann::json requirements_to_json(const requirements& r) {
+template <class Json = nlohmann::json>
+Json requirements_to_json(const requirements& r) {
   return {{"objective", std::string(to_string(r.objective))},
           {"task", std::string(to_string(r.task))},
           {"offline_metrics", detail::metric_names(r.offline)},
@@ -153,7 +158,8 @@ inline nlohmann::json requirements_to_json(const requirements& r) {
 
 /// Parses the JSON form of `requirements_to_json`.
 /// @throws std::invalid_argument naming the field (e.g. `slo.peak_qps`) and what was expected.
-inline requirements requirements_from_json(const nlohmann::json& j) {
+template <class Json>
+requires std::same_as<Json, nlohmann::json> requirements requirements_from_json(const Json& j) {
   if (!j.is_object()) {
     detail::json_error("(top level)", "an object");
   }
@@ -163,7 +169,7 @@ inline requirements requirements_from_json(const nlohmann::json& j) {
   r.task = detail::json_enum<ml_task>(detail::json_field(j, "", "task"), "task");
   r.offline = detail::json_metric_set<offline_metric>(j, "offline_metrics");
   r.online = detail::json_metric_set<online_metric>(j, "online_metrics");
-  const nlohmann::json& slo = detail::json_field(j, "", "slo");
+  const Json& slo = detail::json_field(j, "", "slo");
   r.slo.p99_latency = detail::from_ms(detail::json_number(slo, "slo", "p99_latency_ms"));
   r.slo.peak_qps = detail::json_count(slo, "slo", "peak_qps");
   r.slo.catalog_size = detail::json_count(slo, "slo", "catalog_size");
@@ -194,7 +200,8 @@ struct design_description {
   std::optional<design_review> review; ///< present when requirements are
 
   /// Stages, types, budgets, fan-out, requirements and the design review, as one JSON object.
-  [[nodiscard]] nlohmann::json to_json() const {
+  template <class Json = nlohmann::json>
+  [[nodiscard]] Json to_json() const {
     nlohmann::json j;
     if (reqs) {
       j["requirements"] = requirements_to_json(*reqs);
@@ -233,6 +240,7 @@ struct design_description {
 
   /// A Mermaid flowchart (left to right): one node per stage with its role, budget and fan-out,
   /// edges labelled with the type that crosses them, and the requirements as a note.
+  template <class = void>
   [[nodiscard]] std::string to_mermaid() const {
     std::string out = "flowchart LR\n";
     out += "  request([request])\n";
@@ -265,6 +273,7 @@ struct design_description {
   }
 
   /// A Graphviz DOT digraph (render with `dot -Tsvg`): the same content as `to_mermaid`.
+  template <class = void>
   [[nodiscard]] std::string to_dot() const {
     std::string out = "digraph mlsd_pipeline {\n"
                       "  rankdir=LR;\n"
