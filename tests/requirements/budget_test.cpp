@@ -172,3 +172,17 @@ TEST_CASE("review_design reports each broken rule", "[requirements][budget]") {
       mlsd::review_design(video, budgeted_shapes<2>({retrieve_budget, exact}, {retriever, ranker}))
           .ok());
 }
+
+TEST_CASE("stage roles and design rules have names that parse back", "[requirements][budget]") {
+  CHECK(mlsd::to_string(mlsd::stage_role::other) == "stage");
+  CHECK(mlsd::to_string(mlsd::design_rule::fan_out_grows) == "fan_out_grows");
+  for (unsigned i = 0; i <= static_cast<unsigned>(mlsd::stage_role::re_ranker); ++i) {
+    const auto r = static_cast<mlsd::stage_role>(i);
+    CHECK(mlsd::enum_from_string<mlsd::stage_role>(mlsd::to_string(r)) == r);
+  }
+  for (unsigned i = 0; i <= static_cast<unsigned>(mlsd::design_rule::metric_does_not_fit_task);
+       ++i) {
+    const auto r = static_cast<mlsd::design_rule>(i);
+    CHECK(mlsd::enum_from_string<mlsd::design_rule>(mlsd::to_string(r)) == r);
+  }
+}

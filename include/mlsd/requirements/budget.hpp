@@ -128,11 +128,14 @@ enum class stage_role : std::uint8_t {
   re_ranker
 };
 
-[[nodiscard]] constexpr std::string_view to_string(stage_role r) noexcept {
-  constexpr std::string_view names[] = {"stage",  "feature_transform", "scorer", "retriever",
-                                        "ranker", "re_ranker"};
-  return names[static_cast<unsigned>(r)];
-}
+namespace detail {
+template <>
+struct enum_names<stage_role> {
+  static constexpr std::string_view values[] = {
+      "stage", "feature_transform", "scorer", "retriever", "ranker", "re_ranker"};
+  static constexpr auto last = stage_role::re_ranker;
+};
+} // namespace detail
 
 /// The role of stage type `S`, from its tags (a retriever that is also a scorer is a retriever).
 template <class S>
@@ -187,15 +190,18 @@ enum class design_rule : std::uint8_t {
   metric_does_not_fit_task  ///< an offline metric cannot judge the task
 };
 
-[[nodiscard]] constexpr std::string_view to_string(design_rule r) noexcept {
-  constexpr std::string_view names[] = {"none",
-                                        "latency_budget_exceeded",
-                                        "fan_out_grows",
-                                        "more_items_than_budgeted",
-                                        "retriever_misses_catalog",
-                                        "metric_does_not_fit_task"};
-  return names[static_cast<unsigned>(r)];
-}
+namespace detail {
+template <>
+struct enum_names<design_rule> {
+  static constexpr std::string_view values[] = {"none",
+                                                "latency_budget_exceeded",
+                                                "fan_out_grows",
+                                                "more_items_than_budgeted",
+                                                "retriever_misses_catalog",
+                                                "metric_does_not_fit_task"};
+  static constexpr auto last = design_rule::metric_does_not_fit_task;
+};
+} // namespace detail
 
 /// The outcome of a design review: the first rule broken, and where.
 struct design_review {

@@ -32,7 +32,8 @@ MLSD_BEGIN_NAMESPACE
 
 namespace detail {
 
-inline std::string format_count(std::uint64_t n) {
+// `n` with thousands separators (1,000,000), exact; capacity.hpp's `format_count` rounds instead.
+inline std::string format_thousands(std::uint64_t n) {
   std::string digits = std::to_string(n), out;
   for (std::size_t i = 0; i < digits.size(); ++i) {
     if (i != 0 && (digits.size() - i) % 3 == 0) {
@@ -320,8 +321,8 @@ private:
       return {"no budget"};
     }
     return {detail::concat({detail::format_ms(s.budget->latency), " budget"}),
-            detail::concat({detail::format_count(s.budget->items_in), " \u2192 ",
-                            detail::format_count(s.budget->items_out), " items"})};
+            detail::concat({detail::format_thousands(s.budget->items_in), " \u2192 ",
+                            detail::format_thousands(s.budget->items_out), " items"})};
   }
 
   [[nodiscard]] std::string requirements_caption(const std::string& newline) const {
@@ -339,8 +340,8 @@ private:
       first = false;
     });
     c += detail::concat({newline, "p99 ", detail::format_ms(reqs->slo.p99_latency), ", ",
-                         detail::format_count(reqs->slo.peak_qps), " QPS peak", newline, "catalog ",
-                         detail::format_count(reqs->slo.catalog_size), " items"});
+                         detail::format_thousands(reqs->slo.peak_qps), " QPS peak", newline,
+                         "catalog ", detail::format_thousands(reqs->slo.catalog_size), " items"});
     if (review) {
       c += detail::concat({newline, "review: ", review->message()});
     }
