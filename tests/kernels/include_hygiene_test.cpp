@@ -1,5 +1,6 @@
 // Include hygiene of the kernels: <mlsd/kernels.hpp> (and so every header under mlsd/kernels/)
-// includes neither Eigen nor nlohmann_json, directly or through another header. The kernels work
+// includes neither Eigen nor nlohmann_json, nor the data step's fast_float and xxHash, directly or
+// through another header. The kernels work
 // on raw spans and xsimd batches; a service that only scores or ranks must not pay for parsing
 // Eigen's and nlohmann_json's templates (see "Compile cost" in docs/benchmarks.md).
 //
@@ -11,6 +12,8 @@
 //     and json_fwd.hpp; up to 3.10 json.hpp defines it itself.
 //   - INCLUDE_NLOHMANN_JSON_FWD_HPP_: the include guard of nlohmann/json_fwd.hpp, which up to 3.10
 //     does not define the version macros.
+//   - FASTFLOAT_FLOAT_COMMON_H: included by every fast_float header.
+//   - XXH_VERSION_MAJOR: xxhash.h.
 #include <mlsd/kernels.hpp>
 
 #if defined(EIGEN_WORLD_VERSION)
@@ -19,4 +22,8 @@
 
 #if defined(NLOHMANN_JSON_VERSION_MAJOR) || defined(INCLUDE_NLOHMANN_JSON_FWD_HPP_)
 #error "<mlsd/kernels.hpp> includes nlohmann_json: the kernel headers must not depend on it"
+#endif
+
+#if defined(FASTFLOAT_FLOAT_COMMON_H) || defined(XXH_VERSION_MAJOR)
+#error "<mlsd/kernels.hpp> includes fast_float or xxHash: those belong to the data step"
 #endif

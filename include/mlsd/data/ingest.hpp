@@ -175,7 +175,8 @@ public:
   bool next(text_line& line) {
     for (;;) {
       const char* base = buffer_.data();
-      if (const void* nl = std::memchr(base + begin_, '\n', end_ - begin_)) {
+      const void* nl = begin_ == end_ ? nullptr : std::memchr(base + begin_, '\n', end_ - begin_);
+      if (nl != nullptr) {
         const auto stop = static_cast<std::size_t>(static_cast<const char*>(nl) - base);
         emit(line, stop);
         begin_ = stop + 1;
