@@ -73,9 +73,13 @@ concept feature_transform = has_role<T, feature_transform_tag> && stage<T> &&
 
 /// A feature store: feature values keyed by entity (user, item, ad, ...).
 ///
-/// `get` returns the value or `std::nullopt`; `get_many` looks up a batch into `out` (one optional
-/// per key); `put` inserts or overwrites. Implementations document their consistency; the online
-/// stores are safe for concurrent readers and writers. Complexity: expected O(1) per key.
+/// `get` returns the value or `std::nullopt` (also when the value has expired, for stores with a
+/// TTL); `get_many` looks up a batch into `out` (one optional per key); `put` inserts, or replaces
+/// a value that is not newer (mlsd's stores keep the newest by event time: a late, older write is
+/// rejected and counted). Implementations document their consistency; the online stores are safe
+/// for concurrent readers and writers. Complexity: expected O(1) per key. Models:
+/// `data::sharded_feature_store`, `data::sqlite_feature_store` (data/feature_store.hpp,
+/// data/sqlite_store.hpp).
 template <class S>
 concept feature_store = has_role<S, feature_store_tag> &&
     requires(S& s, const S& cs, const typename S::key_type& key, typename S::value_type value,
