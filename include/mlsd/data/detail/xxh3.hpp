@@ -14,7 +14,19 @@
 #define XXH_INLINE_ALL
 #define MLSD_DEFINED_XXH_INLINE_ALL
 #endif
+// xxHash's AVX-512 code path inlines intrinsics that make g++ 12.2 warn "__Y may be used
+// uninitialized" inside its own avx512fintrin.h under -march=native (GCC bug 105593; the same
+// false positive mlsd/kernels/arch.hpp silences for xsimd). The warning is attributed to the
+// intrinsic headers, so silencing it while they are first parsed hides nothing of the user's.
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
 #include <xxhash.h>
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic pop
+#endif
 #ifdef MLSD_DEFINED_XXH_INLINE_ALL
 #undef XXH_INLINE_ALL
 #undef MLSD_DEFINED_XXH_INLINE_ALL
