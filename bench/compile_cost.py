@@ -10,7 +10,8 @@ For each compiler (by default g++ and clang++-14, those found on PATH), times th
 instantiation, no code generation) of one-line translation units:
 
 - `baseline`: only mlsd's dependencies, in the order mlsd includes them: `<xsimd/xsimd.hpp>`,
-  `<Eigen/Dense>`, `<nlohmann/json.hpp>`;
+  `<Eigen/Dense>`, `<nlohmann/json.hpp>`, `<fast_float/fast_float.h>`, `<xxhash.h>` (with
+  `XXH_INLINE_ALL`, as mlsd includes it);
 - `<mlsd/mlsd.hpp>`, the umbrella of everything mlsd offers;
 - for information: every other umbrella header `include/mlsd/<name>.hpp` (found by globbing, so
   new stages are picked up), each dependency header alone, the baseline followed by
@@ -50,7 +51,10 @@ DEFAULT_COMPILERS = ["g++", "clang++-14"]
 DEFAULT_SYSTEM_INCLUDES = ["/usr/include/eigen3"]
 # mlsd's dependencies, in the order mlsd includes them (xsimd first: mlsd/kernels/arch.hpp wraps
 # it in a GCC warning workaround, so it must be the first to include it).
-DEPENDENCY_HEADERS = ["xsimd/xsimd.hpp", "Eigen/Dense", "nlohmann/json.hpp"]
+DEPENDENCY_HEADERS = ["xsimd/xsimd.hpp", "Eigen/Dense", "nlohmann/json.hpp",
+                      "fast_float/fast_float.h", "xxhash.h"]
+# mlsd compiles xxHash inline (mlsd/data/detail/xxh3.hpp), so the baseline includes it that way too.
+HEADER_PREAMBLE = {"xxhash.h": "#define XXH_INLINE_ALL\n"}
 MLSD = "mlsd/mlsd.hpp"
 BASELINE = "baseline"
 BASELINE_PLUS_MLSD = "baseline + mlsd"
@@ -61,7 +65,7 @@ VERSION_MACROS = re.compile(
 
 
 def includes(*headers):
-    return "".join(f"#include <{h}>\n" for h in headers)
+    return "".join(f"{HEADER_PREAMBLE.get(h, '')}#include <{h}>\n" for h in headers)
 
 
 def translation_units(repo, all_headers):

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <mlsd/core.hpp>
+#include <mlsd/data.hpp>
 #include <mlsd/kernels.hpp>
 #include <mlsd/model.hpp>
 #include <mlsd/requirements.hpp>
