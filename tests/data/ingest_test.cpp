@@ -93,6 +93,54 @@ TEST_CASE("line_reader: a line over max_line_bytes is an error naming its line",
   std::filesystem::remove(path);
 }
 
+TEST_CASE("line_reader: reading goes on after a line over max_line_bytes", "[data][ingest]") {
+  mlsd::data::line_reader::config cfg;
+  cfg.chunk_bytes = 16;
+  cfg.max_line_bytes = 40;
+  // One long line that outgrows the buffer (skipped while reading), one that fits in the buffer
+  // but not the limit (found whole), and one that ends the file without a newline.
+  const std::string long1(1000, 'a');
+  const std::string long2(50, 'b');
+  const std::string long3(45, 'c');
+  const auto path =
+      temp_file("skip.txt", "one\n" + long1 + "\ntwo\n" + long2 + "\nthree\n" + long3);
+  std::vector<std::string> lines;
+  std::vector<std::uint64_t> long_lines;
+  mlsd::data::line_reader r(path, cfg);
+  mlsd::data::text_line line;
+  for (;;) {
+    try {
+      if (!r.next(line)) {
+        break;
+      }
+      lines.emplace_back(line.text);
+    } catch (const mlsd::data::line_too_long_error& e) {
+      long_lines.push_back(e.where().line);
+      CHECK(e.found().size() <= 64);
+      CHECK(e.found().find_first_not_of(e.found().front()) == std::string::npos);
+    }
+  }
+  CHECK(lines == std::vector<std::string>{"one", "two", "three"});
+  CHECK(long_lines == std::vector<std::uint64_t>{2, 4, 6});
+
+  // next_line: the skip policy counts and quarantines the long line's head; fail rethrows.
+  mlsd::data::line_reader again(path, cfg);
+  mlsd::data::error_sink skip(mlsd::data::error_policy::skip());
+  lines.clear();
+  while (mlsd::data::next_line(again, line, skip)) {
+    lines.emplace_back(line.text);
+  }
+  CHECK(lines == std::vector<std::string>{"one", "two", "three"});
+  CHECK(skip.report().skipped == 3);
+  CHECK(skip.report().first_skipped[0].where.line == 2);
+  CHECK(skip.report().first_skipped[0].text == std::string(64, 'a'));
+  mlsd::data::line_reader third(path, cfg);
+  mlsd::data::error_sink fail;
+  CHECK(mlsd::data::next_line(third, line, fail));
+  CHECK_THROWS_AS(mlsd::data::next_line(third, line, fail), mlsd::data::line_too_long_error);
+  std::filesystem::remove(path);
+}
+
 TEST_CASE("line_reader: a missing file is an error naming it", "[data][ingest]") {
   CHECK_THROWS_WITH(mlsd::data::line_reader("/nonexistent/mlsd/x.svm"),
                     Catch::Contains("/nonexistent/mlsd/x.svm") &&

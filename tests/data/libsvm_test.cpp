@@ -359,7 +359,7 @@ TEST_CASE("libsvm: errors from a file name the file", "[data][parser]") {
   CHECK_THROWS_AS(libsvm_source(dir.path / "missing.svm"), mlsd::input_error);
 }
 
-TEST_CASE("libsvm: a line over 1 MB parses; a line over max_line_bytes is an error",
+TEST_CASE("libsvm: a line over 1 MB parses; a line over max_line_bytes is a bad record",
           "[data][parser]") {
   temp_dir dir("long");
   std::string long_line = "-1";
@@ -385,16 +385,27 @@ TEST_CASE("libsvm: a line over 1 MB parses; a line over max_line_bytes is an err
   libsvm_config small;
   small.chunk_bytes = 64;
   small.max_line_bytes = 1000;
-  for (const auto& policy : {error_policy{}, error_policy::skip()}) {
-    // A line that long stops the read in both modes: it bounds the reader's memory.
-    libsvm_source s(input, small, policy);
+  {
+    // Fail: the over-long line is an error naming its line, with its first bytes.
+    libsvm_source s(input, small);
     std::vector<sparse_row> rows(8);
     try {
       (void)s.read(rows);
       FAIL("no error");
     } catch (const mlsd::input_error& e) {
-      CHECK(std::string(e.what()) == input.string() + ":2: expected a line of at most 1000 bytes");
+      CHECK(std::string(e.what()) == input.string() +
+                                         ":2: expected a line of at most 1000 bytes, found '" +
+                                         long_line.substr(0, 64) + "'");
     }
+  }
+  {
+    // Skip: the reader steps past it (its memory stays bounded) and the line is counted.
+    libsvm_source s(input, small, error_policy::skip());
+    const auto rows = read_all(s);
+    REQUIRE(rows.size() == 2);
+    CHECK(rows[1].indices == idx{1});
+    CHECK(s.report().skipped == 1);
+    CHECK(s.report().first_skipped.at(0).where.line == 2);
   }
 }
 

@@ -7,6 +7,7 @@
 #include <mlsd/core/error.hpp>
 #include <mlsd/core/version.hpp>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdint>
 #include <cstdio>
@@ -125,23 +126,32 @@ private:
   detail::file_handle quarantine_;
 };
 
+/// Thrown by `line_reader::next` for a line longer than `max_line_bytes`. The reader has already
+/// stepped past that line, so a source in skip mode can count it and read on (see `next_line`).
+/// `found()` holds the line's first bytes.
+class line_too_long_error : public input_error {
+public:
+  using input_error::input_error;
+};
+
 /// One line of input: its text without the line end (`\n` or `\r\n`) and its 1-based number.
 struct text_line {
   std::string_view text;
   std::uint64_t number = 0;
 };
 
-/// Reads a file line by line through a fixed-size buffer, so memory stays at one chunk plus the
-/// longest line whatever the file's size. Handles `\n` and `\r\n` line ends, a last line without a
-/// line end, and a UTF-8 byte-order mark at the start of the file (skipped). A line longer than
-/// `max_line_bytes` is an `input_error` naming its line. Not thread-safe; the `text` of a line is
-/// valid until the next call to `next()`.
 /// Buffer sizes of a `line_reader`: memory use is `chunk_bytes` plus the longest line.
 struct line_reader_config {
   std::size_t chunk_bytes = std::size_t{1} << 20;
   std::size_t max_line_bytes = std::size_t{64} << 20;
 };
 
+/// Reads a file line by line through a fixed-size buffer, so memory stays at one chunk plus the
+/// longest line whatever the file's size. Handles `\n` and `\r\n` line ends, a last line without a
+/// line end, and a UTF-8 byte-order mark at the start of the file (skipped). A line longer than
+/// `max_line_bytes` is a `line_too_long_error` naming its line, thrown after the reader has stepped
+/// past it, so the next call reads the line after it. Not thread-safe; the `text` of a line is
+/// valid until the next call to `next()`.
 class line_reader {
   struct in_memory {};
 
@@ -178,16 +188,14 @@ public:
       const void* nl = begin_ == end_ ? nullptr : std::memchr(base + begin_, '\n', end_ - begin_);
       if (nl != nullptr) {
         const auto stop = static_cast<std::size_t>(static_cast<const char*>(nl) - base);
-        emit(line, stop);
-        begin_ = stop + 1;
+        emit(line, stop, stop + 1);
         return true;
       }
       if (eof_) {
         if (begin_ == end_) {
           return false;
         }
-        emit(line, end_);
-        begin_ = end_;
+        emit(line, end_, end_);
         return true;
       }
       refill();
@@ -205,9 +213,12 @@ private:
       : name_(std::move(name))
       , cfg_(cfg) {}
 
-  void emit(text_line& line, std::size_t stop) {
+  // Hands out [begin_, stop) as the next line and moves begin_ to `next`, also when it throws.
+  void emit(text_line& line, std::size_t stop, std::size_t next) {
+    const std::size_t first = begin_;
+    begin_ = next;
     ++line_no_;
-    std::size_t start = begin_;
+    std::size_t start = first;
     if (line_no_ == 1 && stop - start >= 3 &&
         std::memcmp(buffer_.data() + start, "\xEF\xBB\xBF", 3) == 0) {
       start += 3;
@@ -217,15 +228,39 @@ private:
       --len;
     }
     if (len > cfg_.max_line_bytes) {
-      too_long(line_no_);
+      too_long(line_no_, std::string_view(buffer_.data() + start, std::min<std::size_t>(len, 64)));
     }
     line.text = std::string_view(buffer_.data() + start, len);
     line.number = line_no_;
   }
 
-  [[noreturn]] void too_long(std::uint64_t number) const {
-    throw input_error({name_, number},
-                      "a line of at most " + std::to_string(cfg_.max_line_bytes) + " bytes");
+  [[noreturn]] void too_long(std::uint64_t number, std::string_view head) const {
+    std::string expected = "a line of at most ";
+    expected += std::to_string(cfg_.max_line_bytes);
+    expected += " bytes";
+    throw line_too_long_error({name_, number}, std::move(expected), std::string(head));
+  }
+
+  // The line being read has outgrown max_line_bytes: drop it up to and including its line end,
+  // so that reading can go on after it, then report it.
+  [[noreturn]] void skip_long_line() {
+    const std::string head(buffer_.data() + begin_, std::min<std::size_t>(end_ - begin_, 64));
+    begin_ = end_ = 0;
+    while (!eof_) {
+      const std::size_t got = std::fread(buffer_.data(), 1, buffer_.size(), file_.get());
+      bytes_ += got;
+      if (got == 0) {
+        eof_ = true;
+        break;
+      }
+      if (const void* nl = std::memchr(buffer_.data(), '\n', got)) {
+        begin_ = static_cast<std::size_t>(static_cast<const char*>(nl) - buffer_.data()) + 1;
+        end_ = got;
+        break;
+      }
+    }
+    ++line_no_;
+    too_long(line_no_, head);
   }
 
   void refill() {
@@ -237,7 +272,7 @@ private:
     }
     if (end_ == buffer_.size()) {
       if (end_ > cfg_.max_line_bytes + 1) {
-        too_long(line_no_ + 1);
+        skip_long_line();
       }
       buffer_.resize(buffer_.size() * 2);
     }
@@ -263,6 +298,23 @@ private:
   std::uint64_t bytes_ = 0;
   bool eof_ = false;
 };
+
+/// The next line of `reader`, with a line longer than `max_line_bytes` handed to `sink`: under
+/// the `fail` policy the `line_too_long_error` propagates; under `skip` the line is counted, its
+/// first bytes are kept and quarantined, and reading goes on with the line after it. Sources call
+/// this instead of `reader.next(line)`.
+inline bool next_line(line_reader& reader, text_line& line, error_sink& sink) {
+  for (;;) {
+    try {
+      return reader.next(line);
+    } catch (const line_too_long_error& e) {
+      if (sink.policy().mode == on_error::fail) {
+        throw; // as itself: reject() would rethrow a copy sliced to input_error
+      }
+      sink.reject(e, e.found());
+    }
+  }
+}
 
 } // namespace data
 MLSD_END_NAMESPACE

@@ -562,12 +562,12 @@ public:
   /// Fills a prefix of `out` with the next records and returns how many; 0 at the end of the
   /// input (or when `out` is empty). Bad records throw `input_error` (policy `fail`, the default)
   /// or are skipped and counted (`skip`); blank lines are skipped and counted in `blank_lines()`.
-  /// A line longer than `max_line_bytes` always throws, whatever the policy. Complexity: linear in
+  /// A line longer than `max_line_bytes` is a bad record like any other. Complexity: linear in
   /// the bytes read; no allocation once the records' vectors are as long as the longest row.
   std::size_t read(std::span<record_type> out) {
     std::size_t n = 0;
     text_line line;
-    while (n < out.size() && reader_.next(line)) {
+    while (n < out.size() && next_line(reader_, line, sink_)) {
       if (consume(line, out[n])) {
         ++n;
       }
@@ -582,7 +582,7 @@ public:
     batch.clear();
     std::size_t n = 0;
     text_line line;
-    while (n < max_rows && reader_.next(line)) {
+    while (n < max_rows && next_line(reader_, line, sink_)) {
       if (consume(line, scratch_)) {
         batch.push_back(scratch_.view());
         ++n;
