@@ -477,7 +477,7 @@ TEST_CASE("csv: configuration is validated and round-trips through JSON", "[data
   CHECK_THROWS_WITH(
       nlohmann::json::parse(R"({"schema": [{"name": "x", "type": "int"}]})").get<csv_config>(),
       "config field 'column.type': expected one of string, int64, float64, bool, "
-      "unix_seconds, unix_millis");
+      "unix_seconds, unix_millis, found \"int\"");
   CHECK_THROWS_WITH(nlohmann::json::parse(R"({"delimiter": ",,"})").get<csv_config>(),
-                    "config field 'csv.delimiter': expected a string of one byte");
+                    "config field 'csv.delimiter': expected a string of one byte, found \",,\"");
 }

@@ -420,7 +420,7 @@ TEST_CASE("record_encoder: input errors name the column and the line", "[data][e
 
   record_encoder ok(encoder_config());
   sparse_row unused;
-  CHECK_THROWS_AS(ok.encode(train[0], unused), std::logic_error);
+  CHECK_THROWS_AS(ok.encode(train[0], unused), mlsd::not_fitted_error);
   ok.fit(train);
   const auto bad = read_csv("user_id,age,income,country,device,message,label\n"
                             "1,2,3,US,mobile,hi,maybe\n",

@@ -158,6 +158,12 @@ TEST_CASE("sharded_store_config: validation and JSON round trip", "[data][featur
   }
   CHECK_THROWS_AS(sharded_store_config::from_json(nlohmann::json{{"shard_count", 0}}),
                   mlsd::config_error);
+  try { // a misspelt key is an error, not a silently ignored setting
+    (void)sharded_store_config::from_json(nlohmann::json{{"shard_cuont", 4}});
+    FAIL("expected config_error");
+  } catch (const mlsd::config_error& e) {
+    CHECK(e.field() == "sharded_store_config.shard_cuont");
+  }
 }
 
 TEST_CASE("sharded_feature_store: TTL against the clock policy or an explicit now",

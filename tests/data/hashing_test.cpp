@@ -190,8 +190,7 @@ TEST_CASE("missing values are skipped, or hashed as the configured token",
   }
 }
 
-TEST_CASE("every bucket is in [0, 2^b) and the top bit is used, for b = 1 to 32",
-          "[data][hashing]") {
+TEST_CASE("every bucket is below 2^b and the top bit is used, for b = 1 to 32", "[data][hashing]") {
   std::vector<std::string> values;
   for (int i = 0; i < 2000; ++i) {
     values.push_back(numbered("value-", i));
@@ -367,7 +366,7 @@ TEST_CASE("a hasher saved to JSON and loaded maps every input identically",
   c.crosses = {{"country", "device"}, {"device", "country", "language"}};
   c.sign_hash = true;
   c.output_fields = true;
-  c.missing_token = "?";
+  c.missing_token = std::string(1, '?'); // = "?" trips g++ 12's false -Wrestrict at -O3
   const feature_hasher trained(c);
   const std::string saved = trained.to_json().dump();
   const feature_hasher served = feature_hasher::from_json(nlohmann::json::parse(saved));
@@ -460,7 +459,7 @@ TEST_CASE("config errors name the field", "[data][hashing][config]") {
   CHECK(config_error_field(load(j)) == "feature_hasher.crosses[0][1]");
   j = good;
   j["transform"] = "vocabulary";
-  CHECK(config_error_field(load(j)) == "feature_hasher");
+  CHECK(config_error_field(load(j)) == "feature_hasher.transform");
   j = good;
   j["config"].erase("seed"); // an absent key takes its default
   CHECK(feature_hasher::from_json(j) == feature_hasher(three_fields(20, 0)));

@@ -227,5 +227,6 @@ TEST_CASE("json_lines: configuration is validated and round-trips through JSON",
                     "config field 'json_lines.schema': expected at least one column");
   CHECK_THROWS_WITH(nlohmann::json::parse(R"({"schema": [{"name": "a"}], "max_record_bytes": -1})")
                         .get<json_lines_config>(),
-                    "config field 'json_lines.max_record_bytes': expected a non-negative integer");
+                    "config field 'json_lines.max_record_bytes': expected an integer from 0 to "
+                    "18446744073709551615, found -1");
 }

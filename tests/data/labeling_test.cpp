@@ -68,7 +68,7 @@ TEST_CASE("a label is final only when the watermark passes the end of its window
   CHECK_FALSE(mlsd::is_known_by(out[0].label_known_at, sec(10) - 1us));
 }
 
-TEST_CASE("the window is half-open: [t, t + window)", "[data][labeling]") {
+TEST_CASE("the window is half-open: t is in it, t + window is not", "[data][labeling]") {
   attribution_labeler lab(ten_seconds());
   lab.add(impression{1, 1, 1, sec(0)});
   lab.add(click_on(1, sec(10) - 1us)); // last microsecond inside

@@ -84,7 +84,7 @@ TEST_CASE("imputer_with_indicator outputs the value and whether it was missing",
 
 TEST_CASE("imputer errors name the feature and the transform", "[data][missing]") {
   imputer fill({.feature = "income"});
-  CHECK_THROWS_AS(fill(1.0), std::logic_error);
+  CHECK_THROWS_AS(fill(1.0), mlsd::not_fitted_error);
   CHECK_THROWS_AS(fill.fit(std::vector<std::optional<double>>{}), mlsd::input_error);
   try {
     fill.fit(std::vector<std::optional<double>>{missing, not_a_number, missing});

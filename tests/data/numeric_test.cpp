@@ -229,15 +229,24 @@ TEST_CASE("numeric transforms refuse to apply before fit and to fit on nothing o
           "[data][numeric]") {
   const std::vector<double> empty;
   standard_scaler s({.feature = "price"});
-  CHECK_THROWS_AS(s(1.0), std::logic_error);
+  CHECK_THROWS_AS(s(1.0), mlsd::not_fitted_error);
   CHECK_THROWS_WITH(s(1.0),
                     Catch::Contains("standard_scaler 'price'") && Catch::Contains("before fit"));
   CHECK_THROWS_AS(s.fit(empty), mlsd::input_error);
   min_max_scaler m;
-  CHECK_THROWS_AS(m(1.0), std::logic_error);
+  CHECK_THROWS_AS(m(1.0), mlsd::not_fitted_error);
+  try {
+    (void)m(1.0);
+    FAIL("an unfitted min_max_scaler was applied");
+  } catch (const mlsd::not_fitted_error& err) {
+    CHECK(err.transform() == "min_max_scaler");
+    CHECK(err.feature().empty());
+    CHECK(std::string(err.what()) ==
+          "min_max_scaler: apply before fit (fit it on training data or load a fitted one)");
+  }
   CHECK_THROWS_AS(m.fit(empty), mlsd::input_error);
   quantile_bucketizer q;
-  CHECK_THROWS_AS(q(1.0), std::logic_error);
+  CHECK_THROWS_AS(q(1.0), mlsd::not_fitted_error);
   CHECK_THROWS_AS(q.fit(empty), mlsd::input_error);
   log1p_transform l;
   CHECK_THROWS_AS(l.fit(empty), mlsd::input_error);

@@ -165,7 +165,9 @@ TEST_CASE("real data: credit-card fraud sample, 30 numeric features and Class",
   }
   std::vector<column> columns{{"Time", column_type::float64}};
   for (int v = 1; v <= 28; ++v) {
-    columns.push_back({"V" + std::to_string(v), column_type::float64});
+    std::string name = "V"; // not "V" + to_string(v): g++ 12's false -Wrestrict at -O3
+    name += std::to_string(v);
+    columns.push_back({std::move(name), column_type::float64});
   }
   columns.push_back({"Amount", column_type::float64});
   columns.push_back({"Class", column_type::int64});

@@ -252,6 +252,13 @@ TEST_CASE("downsampling config: validation and JSON", "[data][sampling]") {
   CHECK_THROWS_AS(
       (nlohmann::json{{"negative_keep_rate", 2.0}, {"seed", 7}}.get<downsampling_config>()),
       mlsd::config_error);
+  try { // a misspelt key is an error, not a silently ignored setting
+    (void)nlohmann::json{{"negative_keep_rate", 0.5}, {"seed", 7}, {"sead", 8}}
+        .get<downsampling_config>();
+    FAIL("expected a config_error");
+  } catch (const mlsd::config_error& e) {
+    CHECK(e.field() == "downsampling.sead");
+  }
 }
 
 // ---------------------------------------------------------------------------------------------

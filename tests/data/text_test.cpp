@@ -231,7 +231,7 @@ TEST_CASE("hashing_vectorizer bigrams join two tokens with a space", "[data][tex
 TEST_CASE("hashing_vectorizer on empty text, before fit and with bad settings", "[data][text]") {
   hashing_vectorizer v;
   CHECK(v.needs_fit());
-  CHECK_THROWS_AS(v("text"), std::logic_error);
+  CHECK_THROWS_AS(v("text"), mlsd::not_fitted_error);
   CHECK_THROWS_AS(v.fit(std::vector<std::string>{}), mlsd::input_error);
   v.fit(std::vector<std::string>{"hello world", ""});
   CHECK(v.document_count() == 2);

@@ -160,3 +160,47 @@ TEST_CASE("utf8: offsets and reasons", "[data][utf8]") {
   CHECK(at("ab\xC3") == result{2, "a sequence cut by the end of the text"});
   CHECK(at("abcdefgh\xF0\x9F\x98") == result{8, "a sequence cut by the end of the text"});
 }
+
+TEST_CASE("utf8: decode_utf8 gives every code point back, and the length of its sequence",
+          "[data][utf8]") {
+  using mlsd::data::decode_utf8;
+  for (std::uint32_t cp = 0; cp <= 0x10FFFF; ++cp) {
+    if (cp >= 0xD800 && cp <= 0xDFFF) {
+      continue;
+    }
+    const std::string s = encode(cp) + "x"; // a byte after the sequence must not be read into it
+    const auto d = decode_utf8(s, 0);
+    if (!d.valid() || d.code_point != cp || d.length != s.size() - 1) {
+      FAIL("code point " << cp << ": got " << std::uint32_t(d.code_point) << ", length "
+                         << d.length);
+    }
+  }
+  // Decoding at an offset, in the middle of a text.
+  const std::string_view text = "a\xC3\xA9\xE2\x82\xAC\xF0\x9F\x98\x80";
+  CHECK(decode_utf8(text, 1).code_point == 0xE9);
+  CHECK(decode_utf8(text, 3).code_point == 0x20AC);
+  CHECK(decode_utf8(text, 6).code_point == 0x1F600);
+  CHECK(decode_utf8(text, 6).length == 4);
+  // Ill-formed: no length, no code point, and the reason check_utf8 reports at the same byte.
+  for (const std::string_view bad :
+       {std::string_view("\x80"), std::string_view("\xC0\xAF"), std::string_view("\xED\xA0\x80"),
+        std::string_view("\xF4\x90\x80\x80"), std::string_view("\xE2\x82"),
+        std::string_view("\xE2\x82x")}) {
+    const auto d = decode_utf8(bad, 0);
+    CHECK_FALSE(d.valid());
+    CHECK(d.length == 0);
+    CHECK(d.code_point == 0);
+    CHECK(std::string(d.reason) == check_utf8(bad).reason);
+  }
+  // Agrees with the reference on every 2-byte string: valid exactly where the reference sees no
+  // error at offset 0.
+  for (unsigned a = 0x80; a < 256; ++a) {
+    for (unsigned b = 0; b < 256; ++b) {
+      const std::string two{static_cast<char>(a), static_cast<char>(b)};
+      const bool valid_first = reference_first_error(two) != 0;
+      if (decode_utf8(two, 0).valid() != valid_first) {
+        FAIL("bytes " << a << ' ' << b);
+      }
+    }
+  }
+}

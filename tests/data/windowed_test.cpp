@@ -541,6 +541,14 @@ TEST_CASE("windowed_config validates each field and round-trips through JSON", "
   } catch (const mlsd::config_error& e) {
     CHECK(e.field() == "distinct.precision");
   }
+  bad = j;
+  bad["windows"][0]["lenght_us"] = 1; // a misspelt key is an error, even nested
+  try {
+    (void)bad.get<windowed_config>();
+    FAIL("expected a config_error");
+  } catch (const mlsd::config_error& e) {
+    CHECK(e.field() == "windows[0].lenght_us");
+  }
 }
 
 TEST_CASE("beta_prior from moments and the smoothed CTR", "[data][windowed]") {

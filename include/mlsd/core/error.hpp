@@ -128,4 +128,35 @@ private:
   std::string field_;
 };
 
+/// Thrown when a transform that learns from training data (a scaler, an imputer, a TF-IDF
+/// vectorizer) is applied before `fit` (or before loading a fitted one from JSON): a programming
+/// error, hence a `std::logic_error`. `what()` names the transform and, when known, the feature:
+/// "standard_scaler 'price': apply before fit (fit it on training data or load a fitted one)".
+class not_fitted_error : public std::logic_error {
+public:
+  explicit not_fitted_error(std::string transform, std::string feature = {})
+      : std::logic_error(format(transform, feature))
+      , transform_(std::move(transform))
+      , feature_(std::move(feature)) {}
+
+  /// The transform's name, e.g. "standard_scaler".
+  [[nodiscard]] const std::string& transform() const noexcept { return transform_; }
+  /// The feature it transforms (its `config::feature`); may be empty.
+  [[nodiscard]] const std::string& feature() const noexcept { return feature_; }
+
+private:
+  static std::string format(const std::string& transform, const std::string& feature) {
+    std::string out = transform;
+    if (!feature.empty()) {
+      out += " '";
+      out += feature;
+      out += '\'';
+    }
+    out += ": apply before fit (fit it on training data or load a fitted one)";
+    return out;
+  }
+  std::string transform_;
+  std::string feature_;
+};
+
 MLSD_END_NAMESPACE

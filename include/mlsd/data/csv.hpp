@@ -20,6 +20,8 @@
 #include <mlsd/core/roles.hpp>
 #include <mlsd/core/time.hpp>
 #include <mlsd/core/version.hpp>
+#include <mlsd/data/detail/config_json.hpp>
+#include <mlsd/data/detail/source_config.hpp>
 #include <mlsd/data/ingest.hpp>
 #include <mlsd/data/numbers.hpp>
 #include <mlsd/data/record.hpp>
@@ -63,7 +65,8 @@ struct csv_config {
   /// The longest record accepted, in bytes (all its lines when a quoted field spans several).
   /// A longer one is bad input (failed or skipped as the error policy says).
   std::size_t max_record_bytes = std::size_t{1} << 20;
-  /// The line reader's chunk and its hard limit on one physical line (always fatal).
+  /// The line reader's chunk and its limit on one physical line (a bad record, which skip mode
+  /// counts and steps over).
   line_reader_config reader{};
 
   /// Throws `config_error` naming the first invalid field.
@@ -77,12 +80,7 @@ struct csv_config {
     if (!has_header && schema.empty()) {
       throw config_error("csv.schema", "at least one column when has_header is false");
     }
-    if (max_record_bytes == 0) {
-      throw config_error("csv.max_record_bytes", "a positive size");
-    }
-    if (reader.chunk_bytes == 0 || reader.max_line_bytes == 0) {
-      throw config_error("csv.reader", "positive chunk_bytes and max_line_bytes");
-    }
+    detail::validate_source_limits("csv", max_record_bytes, reader);
   }
 };
 
@@ -97,57 +95,34 @@ void to_json(Json& j, const csv_config& c) {
            {"quoting", c.quoting},
            {"has_header", c.has_header},
            {"schema", std::move(schema)},
-           {"validate_utf8", c.validate_utf8},
-           {"max_record_bytes", c.max_record_bytes},
-           {"chunk_bytes", c.reader.chunk_bytes},
-           {"max_line_bytes", c.reader.max_line_bytes}};
+           {"validate_utf8", c.validate_utf8}};
+  detail::write_source_limits(j, c.max_record_bytes, c.reader);
 }
 
-/// Reads a `csv_config` from JSON; absent keys keep their defaults. Throws `config_error` naming
-/// the field for a wrong type, and whatever `validate()` throws.
+/// Reads a `csv_config` from JSON; absent keys keep their defaults, unknown keys are errors. Throws
+/// `config_error` naming the field for a wrong type, and whatever `validate()` throws.
 template <class Json>
 requires std::same_as<Json, nlohmann::json>
 void from_json(const Json& j, csv_config& c) {
-  if (!j.is_object()) {
-    throw config_error("csv", "a JSON object");
-  }
-  c = csv_config{};
-  if (const auto it = j.find("delimiter"); it != j.end()) {
-    if (!it->is_string() || it->template get_ref<const std::string&>().size() != 1) {
-      throw config_error("csv.delimiter", "a string of one byte");
+  detail::config_reader r(j, "csv");
+  csv_config out;
+  if (const Json* delimiter = r.find("delimiter")) {
+    if (!delimiter->is_string() || delimiter->template get_ref<const std::string&>().size() != 1) {
+      throw config_error("csv.delimiter",
+                         detail::expected_found("a string of one byte", *delimiter));
     }
-    c.delimiter = it->template get_ref<const std::string&>()[0];
+    out.delimiter = delimiter->template get_ref<const std::string&>()[0];
   }
-  const auto flag = [&j](const char* key, bool& out) {
-    if (const auto it = j.find(key); it != j.end()) {
-      if (!it->is_boolean()) {
-        std::string field = "csv.";
-        field += key;
-        throw config_error(std::move(field), "true or false");
-      }
-      out = it->template get<bool>();
-    }
-  };
-  const auto size = [&j](const char* key, std::size_t& out) {
-    if (const auto it = j.find(key); it != j.end()) {
-      if (!it->is_number_unsigned()) {
-        std::string field = "csv.";
-        field += key;
-        throw config_error(std::move(field), "a non-negative integer");
-      }
-      out = it->template get<std::size_t>();
-    }
-  };
-  flag("quoting", c.quoting);
-  flag("has_header", c.has_header);
-  flag("validate_utf8", c.validate_utf8);
-  size("max_record_bytes", c.max_record_bytes);
-  size("chunk_bytes", c.reader.chunk_bytes);
-  size("max_line_bytes", c.reader.max_line_bytes);
-  if (const auto it = j.find("schema"); it != j.end()) {
-    from_json(*it, c.schema);
+  r.read("quoting", out.quoting);
+  r.read("has_header", out.has_header);
+  r.read("validate_utf8", out.validate_utf8);
+  detail::read_source_limits(r, out.max_record_bytes, out.reader);
+  if (const Json* schema = r.find("schema")) {
+    from_json(*schema, out.schema);
   }
-  c.validate();
+  r.finish();
+  out.validate();
+  c = std::move(out);
 }
 
 namespace detail {
@@ -343,13 +318,7 @@ public:
   }
 
   /// Fills a prefix of `out` with the next records and returns how many (0 at the end).
-  std::size_t read(std::span<record> out) {
-    std::size_t n = 0;
-    while (n < out.size() && next(out[n])) {
-      ++n;
-    }
-    return n;
-  }
+  std::size_t read(std::span<record> out) { return detail::read_records(*this, out); }
 
   /// Reads the next record into `r` (reusing its memory); false at the end of the input.
   bool next(record& r) {
@@ -453,7 +422,7 @@ private:
   bool next_text(std::string_view& rec, std::uint64_t& line) {
     text_line tl;
     for (;;) {
-      if (!reader_.next(tl)) {
+      if (!next_line(reader_, tl, sink_)) {
         return false;
       }
       line = first_line_ = tl.number;
@@ -473,7 +442,7 @@ private:
       joined_.assign(rec);
       bool complete = true;
       while (status_ == detail::csv_split_status::open_quote) {
-        if (!reader_.next(tl)) {
+        if (!next_line(reader_, tl, sink_)) {
           reject(input_error(position(split_error_.offset, field_name(fields_.size())),
                              "a closing quote before the end of the input",
                              std::string(std::string_view(joined_).substr(split_error_.offset))),

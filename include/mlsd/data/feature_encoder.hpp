@@ -515,7 +515,7 @@ public:
   };
 
   /// Validates `cfg` against its schema (throws `config_error` naming the field). Unfitted:
-  /// encoding throws `std::logic_error` until `fit` or `from_json`.
+  /// encoding throws `mlsd::not_fitted_error` until `fit` or `from_json`.
   explicit record_encoder(config cfg)
       : cfg_(std::move(cfg)) {
     cfg_.validate();
@@ -563,9 +563,9 @@ public:
 
   /// Appends the features of `r` to `out` and sets `out.label` (call `out.clear()` first for a
   /// fresh row). Allocates only the text vectorizer's buffers (none without a text spec). Throws
-  /// `std::logic_error` before fit, `input_error` naming the column and `r.line()` for a record of
-  /// another schema, a missing value under `missing_policy::error`, a non-finite number, or a
-  /// label outside the configured values.
+  /// `mlsd::not_fitted_error` before fit, `input_error` naming the column and `r.line()` for a
+  /// record of another schema, a missing value under `missing_policy::error`, a non-finite number,
+  /// or a label outside the configured values.
   encode_stats encode(input_type r, sparse_row& out) const {
     scratch s;
     return encode(r, out, s);
@@ -574,7 +574,7 @@ public:
   /// The same with caller-owned buffers: allocation-free once `out` and `s` have grown.
   encode_stats encode(input_type r, sparse_row& out, scratch& s) const {
     if (!fitted_) [[unlikely]] {
-      throw std::logic_error("mlsd::data::record_encoder: encode before fit (or from_json)");
+      throw not_fitted_error("record_encoder");
     }
     check_schema(r, "encode", r.line());
     encode_stats stats;

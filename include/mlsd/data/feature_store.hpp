@@ -17,6 +17,8 @@
 #include <mlsd/core/roles.hpp>
 #include <mlsd/core/time.hpp>
 #include <mlsd/core/version.hpp>
+#include <mlsd/data/detail/config_json.hpp>
+#include <mlsd/data/detail/random.hpp>
 
 #include <nlohmann/json.hpp>
 
@@ -49,7 +51,15 @@ namespace data {
 
 /// An entity a feature describes: its kind (`"user"`, `"item"`, `"ad"`; Feast's *entity*) and its
 /// id. Ids are 64-bit integers (hash string ids with XXH3 first). Ordered by kind, then id.
+// entity_key and feature_key have constructors rather than being aggregates: g++ 12 at -O2 and
+// above reports a false -Wmaybe-uninitialized on the nested aggregate initialisation of their
+// strings (`feature_key{{"user", 42}, "ctr_7d"}`), which would break users' -Werror builds.
 struct entity_key {
+  entity_key() = default;
+  entity_key(std::string entity_kind, std::uint64_t entity_id)
+      : kind(std::move(entity_kind))
+      , id(entity_id) {}
+
   std::string kind;
   std::uint64_t id = 0;
 
@@ -61,6 +71,11 @@ struct entity_key {
 /// feature view (Feast's group of features computed together), e.g. `"user_stats.ctr_7d"`.
 /// Ordered by entity, then feature name.
 struct feature_key {
+  feature_key() = default;
+  feature_key(entity_key of, std::string name)
+      : entity(std::move(of))
+      , feature(std::move(name)) {}
+
   entity_key entity;
   std::string feature;
 
@@ -79,24 +94,11 @@ struct feature_key {
   }
 };
 
-namespace detail {
-/// SplitMix64's finaliser (Steele, Lea and Flood 2014): a bijective mixer, so that the bits used
-/// to pick a shard and the bits a hash map uses are both well spread.
-[[nodiscard]] constexpr std::uint64_t mix64(std::uint64_t x) noexcept {
-  x ^= x >> 30;
-  x *= 0xbf58476d1ce4e5b9ULL;
-  x ^= x >> 27;
-  x *= 0x94d049bb133111ebULL;
-  x ^= x >> 31;
-  return x;
-}
-} // namespace detail
-
 /// Hash of an `entity_key` (kind and id combined); for unordered containers.
 struct entity_key_hash {
   [[nodiscard]] std::size_t operator()(const entity_key& k) const noexcept {
     const std::uint64_t h = std::hash<std::string_view>{}(k.kind);
-    return static_cast<std::size_t>(detail::mix64(h ^ detail::mix64(k.id)));
+    return static_cast<std::size_t>(detail::splitmix64::mix(h ^ detail::splitmix64::mix(k.id)));
   }
 };
 
@@ -105,7 +107,8 @@ struct feature_key_hash {
   [[nodiscard]] std::size_t operator()(const feature_key& k) const noexcept {
     const std::uint64_t e = entity_key_hash{}(k.entity);
     const std::uint64_t f = std::hash<std::string_view>{}(k.feature);
-    return static_cast<std::size_t>(detail::mix64(e + 0x9e3779b97f4a7c15ULL * (f | 1)));
+    return static_cast<std::size_t>(
+        detail::splitmix64::mix(e + detail::splitmix64::golden_gamma * (f | 1)));
   }
 };
 
@@ -157,6 +160,16 @@ template <class T>
 }
 
 namespace detail {
+/// Throws `input_error` at `file` (field `out`) unless `get_many` has one output per key.
+inline void check_get_many_sizes(std::size_t keys, std::size_t outputs, const std::string& file) {
+  if (outputs != keys) {
+    std::string expected = "out.size() == keys.size() (";
+    expected += std::to_string(keys);
+    expected += ')';
+    throw input_error({file, 0, 0, "out"}, std::move(expected), std::to_string(outputs));
+  }
+}
+
 /// Throws `input_error` at `where` (with the offending field) when `v`'s times are inconsistent: a
 /// negative TTL, or known before its event (a value cannot be learned before it happened; see
 /// core/time.hpp).
@@ -412,26 +425,15 @@ struct sharded_store_config {
   [[nodiscard]] Json to_json() const {
     return Json{{"shard_count", shard_count}, {"expected_keys", expected_keys}};
   }
-  /// Reads the form `to_json` writes; absent fields keep their defaults. Throws `config_error`
-  /// naming the field when one has the wrong type or an invalid value.
+  /// Reads the form `to_json` writes; absent fields keep their defaults, unknown ones are errors.
+  /// Throws `config_error` naming the field when one has the wrong type or an invalid value.
   template <class Json = nlohmann::json>
   [[nodiscard]] static sharded_store_config from_json(const Json& j) {
+    detail::config_reader r(j, "sharded_store_config");
     sharded_store_config c;
-    if (!j.is_object()) {
-      throw config_error("sharded_store_config", "a JSON object");
-    }
-    const auto count = [&j](const char* name, std::size_t& field) {
-      if (const auto it = j.find(name); it != j.end()) {
-        if (!it->is_number_unsigned()) {
-          std::string field_name = "sharded_store_config.";
-          field_name += name;
-          throw config_error(std::move(field_name), "a non-negative integer");
-        }
-        field = it->template get<std::size_t>();
-      }
-    };
-    count("shard_count", c.shard_count);
-    count("expected_keys", c.expected_keys);
+    r.read("shard_count", c.shard_count);
+    r.read("expected_keys", c.expected_keys);
+    r.finish();
     c.validate();
     return c;
   }
@@ -499,13 +501,7 @@ public:
   /// Groups the keys by shard and locks each shard once.
   void get_many(std::span<const key_type> keys, std::span<std::optional<value_type>> out,
                 event_time now) const {
-    if (out.size() != keys.size()) {
-      std::string expected = "out.size() == keys.size() (";
-      expected += std::to_string(keys.size());
-      expected += ')';
-      throw input_error({"sharded_feature_store::get_many", 0, 0, "out"}, std::move(expected),
-                        std::to_string(out.size()));
-    }
+    detail::check_get_many_sizes(keys.size(), out.size(), "sharded_feature_store::get_many");
     const std::size_t n = keys.size();
     const std::size_t shards = cfg_.shard_count;
     if (n <= 1 || shards == 1) {
@@ -649,7 +645,7 @@ private:
   [[nodiscard]] std::size_t shard_of(std::size_t hash) const noexcept {
     // The map uses the low bits of the hash for its buckets; pick the shard from a remix so that
     // keys of one shard still spread over all buckets.
-    return static_cast<std::size_t>(detail::mix64(hash) % cfg_.shard_count);
+    return static_cast<std::size_t>(detail::splitmix64::mix(hash) % cfg_.shard_count);
   }
 
   config cfg_;

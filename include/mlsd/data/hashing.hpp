@@ -18,6 +18,7 @@
 #include <mlsd/core/roles.hpp>
 #include <mlsd/core/sparse.hpp>
 #include <mlsd/core/version.hpp>
+#include <mlsd/data/detail/config_json.hpp>
 #include <mlsd/data/detail/xxh3.hpp>
 
 #include <nlohmann/json.hpp>
@@ -25,7 +26,6 @@
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
-#include <initializer_list>
 #include <limits>
 #include <span>
 #include <string>
@@ -38,142 +38,13 @@ namespace data {
 
 namespace detail {
 
-// Reading a policy's config from JSON: every error names the config field (`prefix.key`) and what
-// was expected, and unknown keys are rejected so that a typo does not silently fall back to a
-// default.
-inline void json_require_object(const nlohmann::json& j, const std::string& where,
-                                std::initializer_list<std::string_view> known) {
-  if (!j.is_object()) {
-    std::string expected = "a JSON object, found ";
-    expected += j.type_name();
-    throw config_error(where, expected);
-  }
-  for (const auto& item : j.items()) {
-    if (std::find(known.begin(), known.end(), std::string_view(item.key())) == known.end()) {
-      std::string field = where;
-      field += '.';
-      field += item.key();
-      std::string expected = "one of the known keys (";
-      bool first = true;
-      for (const std::string_view k : known) {
-        if (!first) {
-          expected += ", ";
-        }
-        expected += k;
-        first = false;
-      }
-      expected += ')';
-      throw config_error(field, expected);
-    }
-  }
-}
-
-[[nodiscard]] inline std::string json_field_name(const std::string& where, std::string_view key) {
-  std::string field = where;
-  field += '.';
-  field += key;
-  return field;
-}
-
-// `j[key]` as an unsigned integer in [min, max], or `fallback` when the key is absent.
-[[nodiscard]] inline std::uint64_t json_unsigned(const nlohmann::json& j, const std::string& where,
-                                                 std::string_view key, std::uint64_t fallback,
-                                                 std::uint64_t min, std::uint64_t max) {
-  const auto it = j.find(key);
-  if (it == j.end()) {
-    return fallback;
-  }
-  // A non-negative integer: parsed JSON holds it as unsigned, a value assigned in C++ as signed.
-  const bool non_negative =
-      it->is_number_unsigned() || (it->is_number_integer() && it->get<std::int64_t>() >= 0);
-  if (!non_negative || it->get<std::uint64_t>() < min || it->get<std::uint64_t>() > max) {
-    std::string expected = "an integer from ";
-    expected += std::to_string(min);
-    expected += " to ";
-    expected += std::to_string(max);
-    expected += ", found ";
-    expected += it->dump();
-    throw config_error(json_field_name(where, key), expected);
-  }
-  return it->get<std::uint64_t>();
-}
-
-[[nodiscard]] inline bool json_bool(const nlohmann::json& j, const std::string& where,
-                                    std::string_view key, bool fallback) {
-  const auto it = j.find(key);
-  if (it == j.end()) {
-    return fallback;
-  }
-  if (!it->is_boolean()) {
-    std::string expected = "true or false, found ";
-    expected += it->dump();
-    throw config_error(json_field_name(where, key), expected);
-  }
-  return it->get<bool>();
-}
-
-[[nodiscard]] inline std::string json_string(const nlohmann::json& j, const std::string& where,
-                                             std::string_view key, std::string fallback) {
-  const auto it = j.find(key);
-  if (it == j.end()) {
-    return fallback;
-  }
-  if (!it->is_string()) {
-    std::string expected = "a string, found ";
-    expected += it->dump();
-    throw config_error(json_field_name(where, key), expected);
-  }
-  return it->get<std::string>();
-}
-
-// An array of strings; `field` is the full name of the config field, for errors.
-[[nodiscard]] inline std::vector<std::string> json_strings(const nlohmann::json& j,
-                                                           const std::string& field) {
-  if (!j.is_array()) {
-    std::string expected = "an array of strings, found ";
-    expected += j.dump();
-    throw config_error(field, expected);
-  }
-  std::vector<std::string> out;
-  out.reserve(j.size());
-  for (std::size_t i = 0; i < j.size(); ++i) {
-    if (!j[i].is_string()) {
-      std::string name = field;
-      name += '[';
-      name += std::to_string(i);
-      name += ']';
-      std::string expected = "a string, found ";
-      expected += j[i].dump();
-      throw config_error(name, expected);
-    }
-    out.push_back(j[i].get<std::string>());
-  }
-  return out;
-}
-
-// Checks the `"transform"` key that says which type wrote the JSON.
-inline void json_check_transform(const nlohmann::json& j, std::string_view name) {
-  if (!j.is_object() || !j.contains("transform") || !j["transform"].is_string() ||
-      j["transform"].get<std::string>() != name) {
-    std::string expected = "a JSON object written by ";
-    expected += name;
-    expected += "::to_json (with \"transform\": \"";
-    expected += name;
-    expected += "\")";
-    throw config_error(std::string(name), expected);
-  }
-}
-
 // Field names: non-empty and distinct. Returns nothing; throws naming `where[i]`.
 inline void validate_field_names(const std::vector<std::string>& fields, const std::string& where) {
   if (fields.empty()) {
     throw config_error(where, "at least one field");
   }
   for (std::size_t i = 0; i < fields.size(); ++i) {
-    std::string name = where;
-    name += '[';
-    name += std::to_string(i);
-    name += ']';
+    const std::string name = indexed_path(where, i);
     if (fields[i].empty()) {
       throw config_error(name, "a non-empty field name");
     }
@@ -185,6 +56,26 @@ inline void validate_field_names(const std::vector<std::string>& fields, const s
         throw config_error(name, expected);
       }
     }
+  }
+}
+
+// Throws `input_error` at `source` (line `line`, 0 when not known) unless a row has one value per
+// field: `width` values against `fields.size()`, listing the fields.
+inline void check_row_width(std::size_t width, const std::vector<std::string>& fields,
+                            const char* source, std::uint64_t line) {
+  if (width != fields.size()) {
+    std::string expected = std::to_string(fields.size());
+    expected += " values, one per field (";
+    for (std::size_t f = 0; f < fields.size(); ++f) {
+      if (f != 0) {
+        expected += ", ";
+      }
+      expected += fields[f];
+    }
+    expected += ')';
+    std::string found = std::to_string(width);
+    found += " values";
+    throw input_error({source, line}, expected, found);
   }
 }
 
@@ -283,33 +174,16 @@ struct feature_hasher_config {
   /// Reads a configuration written by `to_json` (absent keys take their defaults, except
   /// `fields`), validates it, and throws `config_error` naming the field that is wrong.
   [[nodiscard]] static feature_hasher_config from_json(const nlohmann::json& j) {
-    const std::string where = "feature_hasher";
-    detail::json_require_object(
-        j, where,
-        {"bits", "seed", "fields", "crosses", "sign_hash", "output_fields", "missing_token"});
+    detail::config_reader r(j, "feature_hasher");
     feature_hasher_config c;
-    c.bits = static_cast<std::uint32_t>(detail::json_unsigned(j, where, "bits", c.bits, 1, 32));
-    c.seed = detail::json_unsigned(j, where, "seed", c.seed, 0,
-                                   std::numeric_limits<std::uint64_t>::max());
-    if (!j.contains("fields")) {
-      throw config_error("feature_hasher.fields", "an array of field names");
-    }
-    c.fields = detail::json_strings(j["fields"], "feature_hasher.fields");
-    if (j.contains("crosses")) {
-      const auto& crosses = j["crosses"];
-      if (!crosses.is_array()) {
-        throw config_error("feature_hasher.crosses", "an array of arrays of field names");
-      }
-      for (std::size_t i = 0; i < crosses.size(); ++i) {
-        std::string name = "feature_hasher.crosses[";
-        name += std::to_string(i);
-        name += ']';
-        c.crosses.push_back(detail::json_strings(crosses[i], name));
-      }
-    }
-    c.sign_hash = detail::json_bool(j, where, "sign_hash", c.sign_hash);
-    c.output_fields = detail::json_bool(j, where, "output_fields", c.output_fields);
-    c.missing_token = detail::json_string(j, where, "missing_token", c.missing_token);
+    r.read("bits", c.bits, std::uint32_t{1}, std::uint32_t{32});
+    r.read("seed", c.seed);
+    r.require("fields", c.fields);
+    r.read("crosses", c.crosses);
+    r.read("sign_hash", c.sign_hash);
+    r.read("output_fields", c.output_fields);
+    r.read("missing_token", c.missing_token);
+    r.finish();
     c.validate();
     return c;
   }
@@ -481,12 +355,11 @@ public:
   /// Loads a hasher written by `to_json`; it maps every input exactly as the saved one did.
   /// Throws `config_error` naming the field that is missing or invalid.
   [[nodiscard]] static feature_hasher from_json(const nlohmann::json& j) {
-    detail::json_check_transform(j, "feature_hasher");
-    detail::json_require_object(j, "feature_hasher", {"transform", "config"});
-    if (!j.contains("config")) {
-      throw config_error("feature_hasher.config", "the hasher's configuration object");
-    }
-    return feature_hasher(config::from_json(j["config"]));
+    detail::config_reader r(j, "feature_hasher");
+    r.require_transform("feature_hasher");
+    feature_hasher h(config::from_json(r.at("config")));
+    r.finish();
+    return h;
   }
 
   friend bool operator==(const feature_hasher& a, const feature_hasher& b) noexcept {
@@ -515,20 +388,7 @@ private:
   }
 
   void check_width(std::size_t width, std::uint64_t line) const {
-    if (width != cfg_.fields.size()) {
-      std::string expected = std::to_string(cfg_.fields.size());
-      expected += " values, one per field (";
-      for (std::size_t f = 0; f < cfg_.fields.size(); ++f) {
-        if (f != 0) {
-          expected += ", ";
-        }
-        expected += cfg_.fields[f];
-      }
-      expected += ')';
-      std::string found = std::to_string(width);
-      found += " values";
-      throw input_error({"<feature_hasher row>", line}, expected, found);
-    }
+    detail::check_row_width(width, cfg_.fields, "<feature_hasher row>", line);
   }
 
   config cfg_;

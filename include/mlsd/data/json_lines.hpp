@@ -23,6 +23,8 @@
 #include <mlsd/core/roles.hpp>
 #include <mlsd/core/time.hpp>
 #include <mlsd/core/version.hpp>
+#include <mlsd/data/detail/config_json.hpp>
+#include <mlsd/data/detail/source_config.hpp>
 #include <mlsd/data/ingest.hpp>
 #include <mlsd/data/record.hpp>
 #include <mlsd/data/utf8.hpp>
@@ -53,7 +55,8 @@ struct json_lines_config {
   bool allow_unknown_keys = true;
   /// The longest line accepted, in bytes; a longer one is bad input (failed or skipped).
   std::size_t max_record_bytes = std::size_t{1} << 20;
-  /// The line reader's chunk and its hard limit on one physical line (always fatal).
+  /// The line reader's chunk and its limit on one physical line (a bad record, which skip mode
+  /// counts and steps over).
   line_reader_config reader{};
 
   /// Throws `config_error` naming the first invalid field.
@@ -61,12 +64,7 @@ struct json_lines_config {
     if (schema.empty()) {
       throw config_error("json_lines.schema", "at least one column");
     }
-    if (max_record_bytes == 0) {
-      throw config_error("json_lines.max_record_bytes", "a positive size");
-    }
-    if (reader.chunk_bytes == 0 || reader.max_line_bytes == 0) {
-      throw config_error("json_lines.reader", "positive chunk_bytes and max_line_bytes");
-    }
+    detail::validate_source_limits("json_lines", max_record_bytes, reader);
   }
 };
 
@@ -77,45 +75,25 @@ requires std::same_as<Json, nlohmann::json>
 void to_json(Json& j, const json_lines_config& c) {
   Json schema;
   to_json(schema, c.schema);
-  j = Json{{"schema", std::move(schema)},
-           {"allow_unknown_keys", c.allow_unknown_keys},
-           {"max_record_bytes", c.max_record_bytes},
-           {"chunk_bytes", c.reader.chunk_bytes},
-           {"max_line_bytes", c.reader.max_line_bytes}};
+  j = Json{{"schema", std::move(schema)}, {"allow_unknown_keys", c.allow_unknown_keys}};
+  detail::write_source_limits(j, c.max_record_bytes, c.reader);
 }
 
-/// Reads a `json_lines_config` from JSON; absent keys keep their defaults (the schema is
-/// required). Throws `config_error` naming the field.
+/// Reads a `json_lines_config` from JSON; absent keys keep their defaults, unknown keys are errors
+/// (the schema is required). Throws `config_error` naming the field.
 template <class Json>
 requires std::same_as<Json, nlohmann::json>
 void from_json(const Json& j, json_lines_config& c) {
-  if (!j.is_object()) {
-    throw config_error("json_lines", "a JSON object");
+  detail::config_reader r(j, "json_lines");
+  json_lines_config out;
+  if (const Json* schema = r.find("schema")) {
+    from_json(*schema, out.schema);
   }
-  c = json_lines_config{};
-  if (const auto it = j.find("schema"); it != j.end()) {
-    from_json(*it, c.schema);
-  }
-  if (const auto it = j.find("allow_unknown_keys"); it != j.end()) {
-    if (!it->is_boolean()) {
-      throw config_error("json_lines.allow_unknown_keys", "true or false");
-    }
-    c.allow_unknown_keys = it->template get<bool>();
-  }
-  for (const auto& [key, out] :
-       {std::pair<const char*, std::size_t*>{"max_record_bytes", &c.max_record_bytes},
-        std::pair<const char*, std::size_t*>{"chunk_bytes", &c.reader.chunk_bytes},
-        std::pair<const char*, std::size_t*>{"max_line_bytes", &c.reader.max_line_bytes}}) {
-    if (const auto it = j.find(key); it != j.end()) {
-      if (!it->is_number_unsigned()) {
-        std::string field = "json_lines.";
-        field += key;
-        throw config_error(std::move(field), "a non-negative integer");
-      }
-      *out = it->template get<std::size_t>();
-    }
-  }
-  c.validate();
+  r.read("allow_unknown_keys", out.allow_unknown_keys);
+  detail::read_source_limits(r, out.max_record_bytes, out.reader);
+  r.finish();
+  out.validate();
+  c = std::move(out);
 }
 
 namespace detail {
@@ -516,18 +494,12 @@ public:
   }
 
   /// Fills a prefix of `out` with the next records and returns how many (0 at the end).
-  std::size_t read(std::span<record> out) {
-    std::size_t n = 0;
-    while (n < out.size() && next(out[n])) {
-      ++n;
-    }
-    return n;
-  }
+  std::size_t read(std::span<record> out) { return detail::read_records(*this, out); }
 
   /// Reads the next record into `r` (reusing its memory); false at the end of the input.
   bool next(record& r) {
     text_line tl;
-    while (reader_.next(tl)) {
+    while (next_line(reader_, tl, sink_)) {
       if (fill(r, tl.text, tl.number)) {
         sink_.accept();
         return true;

@@ -45,6 +45,8 @@
 #include <mlsd/core/error.hpp>
 #include <mlsd/core/time.hpp>
 #include <mlsd/core/version.hpp>
+#include <mlsd/data/detail/config_json.hpp>
+#include <mlsd/data/detail/random.hpp>
 
 #include <nlohmann/json.hpp>
 
@@ -57,7 +59,6 @@
 #include <optional>
 #include <queue>
 #include <string>
-#include <type_traits>
 #include <unordered_map>
 #include <utility>
 #include <variant>
@@ -137,36 +138,17 @@ inline void to_json(nlohmann::json& j, const attribution_config& c) {
                      {"keep_first", c.keep_first}};
 }
 
-/// Reads the form `to_json` writes; every field is required. Throws `config_error` naming a field
-/// that is missing, has the wrong type, or fails `validate()`.
+/// Reads the form `to_json` writes; every field is required, unknown keys are errors. Throws
+/// `config_error` naming a field that is missing, has the wrong type, or fails `validate()`.
 inline void from_json(const nlohmann::json& j, attribution_config& c) {
-  const auto get = [&j](const char* name, auto& out) {
-    std::string field = "attribution.";
-    field += name;
-    if (!j.is_object() || !j.contains(name)) {
-      throw config_error(field, "a JSON field (it is missing)");
-    }
-    const nlohmann::json& v = j.at(name);
-    using value_t = std::remove_cvref_t<decltype(out)>;
-    if constexpr (std::is_unsigned_v<value_t>) {
-      // nlohmann_json stores a non-negative literal written by hand as a signed integer.
-      if (!v.is_number_unsigned() && !(v.is_number_integer() && v.get<std::int64_t>() >= 0)) {
-        throw config_error(field, "a non-negative integer");
-      }
-    } else if (!v.is_number_integer() ||
-               (v.is_number_unsigned() &&
-                v.get<std::uint64_t>() >
-                    static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max()))) {
-      throw config_error(field, "an integer (microseconds)");
-    }
-    out = v.get<value_t>();
-  };
+  detail::config_reader r(j, "attribution");
   attribution_config out;
   std::int64_t window_us = 0;
   std::int64_t horizon_us = 0;
-  get("window_us", window_us);
-  get("late_horizon_us", horizon_us);
-  get("keep_first", out.keep_first);
+  r.require("window_us", window_us);
+  r.require("late_horizon_us", horizon_us);
+  r.require("keep_first", out.keep_first);
+  r.finish();
   out.window = time_span_us(window_us);
   out.late_horizon = time_span_us(horizon_us);
   out.validate();
@@ -224,11 +206,9 @@ struct attribution_key {
 };
 struct attribution_key_hash {
   [[nodiscard]] std::size_t operator()(const attribution_key& k) const noexcept {
-    // splitmix64's finaliser over the pair: cheap, and spreads sequential ids.
-    std::uint64_t x = k.user * 0x9e3779b97f4a7c15ULL ^ (k.ad + 0x632be59bd9b4e019ULL);
-    x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
-    return static_cast<std::size_t>(x ^ (x >> 31));
+    // SplitMix64's finaliser over the pair: cheap, and spreads sequential ids.
+    return static_cast<std::size_t>(
+        splitmix64::mix(k.user * splitmix64::golden_gamma ^ (k.ad + 0x632be59bd9b4e019ULL)));
   }
 };
 } // namespace detail

@@ -16,7 +16,9 @@
 #include <mlsd/core/error.hpp>
 #include <mlsd/core/roles.hpp>
 #include <mlsd/core/version.hpp>
-#include <mlsd/data/numeric.hpp>
+#include <mlsd/data/detail/config_json.hpp>
+#include <mlsd/data/detail/fitting.hpp>
+#include <mlsd/data/numeric.hpp> // running_moments, detail::require_finite, detail::sample_quantile
 
 #include <nlohmann/json.hpp>
 
@@ -68,7 +70,7 @@ struct imputed_value {
 /// the rest; a training column with no observed value is an `input_error` naming the feature and
 /// the transform (a column that is always missing is a bug upstream, not something to fill),
 /// whatever the strategy. ±inf is an `input_error` at fit and at apply. Apply before fit throws
-/// `std::logic_error`.
+/// `not_fitted_error`.
 ///
 /// Complexity: fit O(n) for mean and constant, O(n log n) for median and most frequent (a sorted
 /// copy of the observed values); apply O(1), pure and thread-safe. Missing values seen at serving
@@ -93,17 +95,13 @@ public:
     }
     /// The settings as JSON.
     [[nodiscard]] nlohmann::json to_json() const {
-      std::string s;
-      for (const auto& [value, text] : strategy_names) {
-        if (value == strategy) {
-          s = text;
-        }
-      }
-      return {{"feature", feature}, {"strategy", s}, {"fill_value", fill_value}};
+      return {{"feature", feature},
+              {"strategy", detail::enum_name(strategy, strategy_names)},
+              {"fill_value", fill_value}};
     }
     /// Settings from JSON (missing keys keep their defaults; unknown keys are errors).
     [[nodiscard]] static config from_json(const nlohmann::json& j) {
-      detail::json_reader r(j, "imputer");
+      detail::config_reader r(j, "imputer");
       config c;
       r.read("feature", c.feature);
       r.read_enum("strategy", c.strategy, strategy_names);
@@ -145,10 +143,10 @@ public:
   }
 
   /// The observed value, or the statistic when `x` is missing (with the indicator when
-  /// `Indicator == add`). Throws `std::logic_error` before fit, `input_error` on ±inf.
+  /// `Indicator == add`). Throws `not_fitted_error` before fit, `input_error` on ±inf.
   [[nodiscard]] output_type operator()(std::optional<double> x) const {
     if (!fitted_) [[unlikely]] {
-      detail::throw_not_fitted(name, config_.feature);
+      throw not_fitted_error(std::string(name), config_.feature);
     }
     const bool missing = is_missing(x);
     double v = statistic_;
@@ -190,7 +188,7 @@ public:
   /// An imputer from `to_json`'s output; throws `config_error` naming a missing or bad key, also
   /// when the JSON was saved by an imputer with the other `missing_indicator`.
   [[nodiscard]] static basic_imputer from_json(const nlohmann::json& j) {
-    detail::json_reader r(j, name);
+    detail::config_reader r(j, name);
     const bool fitted = detail::read_transform_header(r, name);
     bool indicator = false;
     r.require("missing_indicator", indicator);
@@ -199,9 +197,7 @@ public:
                          indicator ? "false (load it as imputer_with_indicator)"
                                    : "true (load it as imputer)");
     }
-    nlohmann::json c;
-    r.require("config", c);
-    basic_imputer t(config::from_json(c));
+    basic_imputer t(config::from_json(r.at("config")));
     if (fitted) {
       r.require("statistic", t.statistic_);
       r.require("observed", t.observed_);
@@ -245,7 +241,7 @@ private:
       }
     }
     if (moments.count() == 0) {
-      throw input_error(input_position(detail::qualified_name(name, "fit"), 0, 0, config_.feature),
+      throw input_error(input_position(detail::field_path(name, "fit"), 0, 0, config_.feature),
                         "at least one observed (not missing) training value", "all values missing");
     }
     double s = 0.0;

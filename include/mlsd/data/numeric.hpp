@@ -10,19 +10,20 @@
 ///   (`running_moments`), which stays accurate where the textbook `E[x^2] - E[x]^2` cancels
 ///   catastrophically;
 /// - NaN and ±inf are rejected with `mlsd::input_error` at fit and at apply time (put an imputer
-/// from
-///   `<mlsd/data/missing.hpp>` in front to handle missing values); the error names the transform,
-///   the 1-based row of the fit span and the feature (`config::feature`);
+///   from `<mlsd/data/missing.hpp>` in front to handle missing values); the error names the
+///   transform, the 1-based row of the fit span and the feature (`config::feature`);
 /// - fitting an empty span is an `input_error`; fitting again replaces (does not accumulate) the
 ///   parameters;
 /// - applying a transform that needs fitting before `fit` (or `from_json`) throws
-/// `std::logic_error`.
+///   `mlsd::not_fitted_error`.
 #pragma once
 
 #include <mlsd/core/error.hpp>
 #include <mlsd/core/roles.hpp>
 #include <mlsd/core/sparse.hpp>
 #include <mlsd/core/version.hpp>
+#include <mlsd/data/detail/config_json.hpp>
+#include <mlsd/data/detail/fitting.hpp>
 
 #include <nlohmann/json.hpp>
 
@@ -33,10 +34,8 @@
 #include <cstdint>
 #include <limits>
 #include <span>
-#include <stdexcept>
 #include <string>
 #include <string_view>
-#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -53,192 +52,22 @@ namespace detail {
   return x > 0 ? "inf" : "-inf";
 }
 
-/// `transform` and a suffix, e.g. "standard_scaler.fit" (built without `"literal" + string`, see
-/// GCC bug 105329).
-[[nodiscard]] inline std::string qualified_name(std::string_view transform,
-                                                std::string_view suffix) {
-  std::string out(transform);
-  out += '.';
-  out += suffix;
-  return out;
+/// Where a bad value is: `transform.fit` at line `row + 1` (`row` 0-based) for a training value,
+/// `transform` (no line) for a value being applied; the field is the feature.
+[[nodiscard]] inline input_position value_position(std::string_view transform,
+                                                   const std::string& feature, bool at_fit,
+                                                   std::size_t row) {
+  return input_position(at_fit ? field_path(transform, "fit") : std::string(transform),
+                        at_fit ? row + 1 : 0, 0, feature);
 }
 
-[[noreturn]] inline void throw_not_fitted(std::string_view transform, const std::string& feature) {
-  std::string message = "mlsd::data::";
-  message += transform;
-  if (!feature.empty()) {
-    message += " '";
-    message += feature;
-    message += '\'';
-  }
-  message +=
-      ": applied before fit(); fit it on training data or load a fitted one with from_json()";
-  throw std::logic_error(message);
-}
-
-[[noreturn]] inline void throw_empty_fit(std::string_view transform, const std::string& feature) {
-  throw input_error(input_position(qualified_name(transform, "fit"), 0, 0, feature),
-                    "at least one training value", "an empty span");
-}
-
-/// Throws `input_error` when `x` is not finite. `row` is 0-based (0 and `at_fit == false` for a
-/// value being applied); the message shows it 1-based as the position's line.
+/// Throws `input_error` when `x` is not finite (see `value_position` for `at_fit` and `row`).
 inline void require_finite(double x, std::string_view transform, const std::string& feature,
                            bool at_fit, std::size_t row) {
   if (!std::isfinite(x)) [[unlikely]] {
-    throw input_error(
-        input_position(at_fit ? qualified_name(transform, "fit") : std::string(transform),
-                       at_fit ? row + 1 : 0, 0, feature),
-        "a finite number (impute missing values first)", non_finite_text(x));
+    throw input_error(value_position(transform, feature, at_fit, row),
+                      "a finite number (impute missing values first)", non_finite_text(x));
   }
-}
-
-/// Reads a JSON object key by key for a config or a saved transform: a wrong type or a missing
-/// required key throws `config_error` naming `owner.key`; `finish()` rejects keys nobody read, so a
-/// typo in a config file is an error instead of a silently ignored setting.
-class json_reader {
-public:
-  json_reader(const nlohmann::json& j, std::string_view owner)
-      : j_(j)
-      , owner_(owner) {
-    if (!j_.is_object()) {
-      throw config_error(owner_, "a JSON object");
-    }
-  }
-
-  [[nodiscard]] std::string field(std::string_view key) const {
-    return qualified_name(owner_, key);
-  }
-
-  /// Reads `key` into `out` when present; returns whether it was.
-  template <class T>
-  bool read(const char* key, T& out) {
-    known_.emplace_back(key);
-    const auto it = j_.find(key);
-    if (it == j_.end()) {
-      return false;
-    }
-    convert(*it, key, out);
-    return true;
-  }
-
-  /// Reads `key` into `out`; a missing key is a `config_error`.
-  template <class T>
-  void require(const char* key, T& out) {
-    if (!read(key, out)) {
-      throw config_error(field(key), "a value (the key is missing)");
-    }
-  }
-
-  /// Reads an enumeration written as one of the strings in `names`.
-  template <class E, std::size_t N>
-  bool read_enum(const char* key, E& out,
-                 const std::array<std::pair<E, std::string_view>, N>& names) {
-    std::string text;
-    if (!read(key, text)) {
-      return false;
-    }
-    for (const auto& [value, name] : names) {
-      if (name == text) {
-        out = value;
-        return true;
-      }
-    }
-    throw config_error(field(key), one_of(names));
-  }
-
-  /// Throws `config_error` for the first key that was never read.
-  void finish() const {
-    for (const auto& item : j_.items()) {
-      if (std::find(known_.begin(), known_.end(), item.key()) == known_.end()) {
-        std::string expected = "one of the keys";
-        for (const auto& k : known_) {
-          expected += ' ';
-          expected += k;
-        }
-        expected += " (unknown key)";
-        throw config_error(field(item.key()), expected);
-      }
-    }
-  }
-
-  template <class E, std::size_t N>
-  [[nodiscard]] static std::string
-  one_of(const std::array<std::pair<E, std::string_view>, N>& names) {
-    std::string out = "one of";
-    for (const auto& entry : names) {
-      out += " '";
-      out += entry.second;
-      out += '\'';
-    }
-    return out;
-  }
-
-private:
-  template <class T>
-  void convert(const nlohmann::json& v, const char* key, T& out) const {
-    if constexpr (std::is_same_v<T, bool>) {
-      if (!v.is_boolean()) {
-        throw config_error(field(key), "true or false");
-      }
-      out = v.get<bool>();
-    } else if constexpr (std::is_floating_point_v<T>) {
-      if (!v.is_number()) {
-        throw config_error(field(key), "a number");
-      }
-      out = v.get<T>();
-    } else if constexpr (std::is_integral_v<T>) {
-      if (!v.is_number_unsigned() || v.get<std::uint64_t>() > std::numeric_limits<T>::max()) {
-        std::string expected = "an integer from 0 to ";
-        expected += std::to_string(std::numeric_limits<T>::max());
-        throw config_error(field(key), expected);
-      }
-      out = static_cast<T>(v.get<std::uint64_t>());
-    } else if constexpr (std::is_same_v<T, std::string>) {
-      if (!v.is_string()) {
-        throw config_error(field(key), "a string");
-      }
-      out = v.get<std::string>();
-    } else if constexpr (std::is_same_v<T, nlohmann::json>) {
-      out = v;
-    } else {
-      using element = typename T::value_type;
-      if (!v.is_array()) {
-        throw config_error(field(key), "an array");
-      }
-      T values;
-      values.reserve(v.size());
-      for (std::size_t i = 0; i < v.size(); ++i) {
-        element e{};
-        std::string item = key;
-        item += '[';
-        item += std::to_string(i);
-        item += ']';
-        convert(v[i], item.c_str(), e);
-        values.push_back(e);
-      }
-      out = std::move(values);
-    }
-  }
-
-  const nlohmann::json& j_;
-  std::string owner_;
-  std::vector<std::string> known_;
-};
-
-/// Checks the "transform" key of a saved transform and returns whether it was fitted.
-inline bool read_transform_header(json_reader& r, std::string_view transform) {
-  std::string name;
-  r.require("transform", name);
-  if (name != transform) {
-    std::string expected = "'";
-    expected += transform;
-    expected += '\'';
-    throw config_error(r.field("transform"), expected);
-  }
-  bool fitted = false;
-  r.require("fitted", fitted);
-  return fitted;
 }
 
 /// Type-7 sample quantile of sorted `x` at probability `p` (Hyndman & Fan 1996, definition 7: the
@@ -334,7 +163,7 @@ public:
     }
     /// Settings from JSON (missing keys keep their defaults; unknown keys are errors).
     [[nodiscard]] static config from_json(const nlohmann::json& j) {
-      detail::json_reader r(j, "standard_scaler");
+      detail::config_reader r(j, "standard_scaler");
       config c;
       r.read("feature", c.feature);
       r.read("with_mean", c.with_mean);
@@ -375,10 +204,10 @@ public:
     fitted_ = true;
   }
 
-  /// The standardised value. Throws `std::logic_error` before fit, `input_error` on NaN/inf.
+  /// The standardised value. Throws `not_fitted_error` before fit, `input_error` on NaN/inf.
   [[nodiscard]] double operator()(double x) const {
     if (!fitted_) [[unlikely]] {
-      detail::throw_not_fitted(name, config_.feature);
+      throw not_fitted_error(std::string(name), config_.feature);
     }
     detail::require_finite(x, name, config_.feature, false, 0);
     const double centred = config_.with_mean ? x - mean_ : x;
@@ -408,11 +237,9 @@ public:
   }
   /// A scaler from `to_json`'s output; throws `config_error` naming a missing or bad key.
   [[nodiscard]] static standard_scaler from_json(const nlohmann::json& j) {
-    detail::json_reader r(j, name);
+    detail::config_reader r(j, name);
     const bool fitted = detail::read_transform_header(r, name);
-    nlohmann::json c;
-    r.require("config", c);
-    standard_scaler s(config::from_json(c));
+    standard_scaler s(config::from_json(r.at("config")));
     if (fitted) {
       r.require("count", s.count_);
       r.require("mean", s.mean_);
@@ -468,7 +295,7 @@ public:
     }
     /// Settings from JSON (missing keys keep their defaults; unknown keys are errors).
     [[nodiscard]] static config from_json(const nlohmann::json& j) {
-      detail::json_reader r(j, "min_max_scaler");
+      detail::config_reader r(j, "min_max_scaler");
       config c;
       r.read("feature", c.feature);
       r.read("lower", c.lower);
@@ -511,10 +338,10 @@ public:
     fitted_ = true;
   }
 
-  /// The scaled value. Throws `std::logic_error` before fit, `input_error` on NaN/inf.
+  /// The scaled value. Throws `not_fitted_error` before fit, `input_error` on NaN/inf.
   [[nodiscard]] double operator()(double x) const {
     if (!fitted_) [[unlikely]] {
-      detail::throw_not_fitted(name, config_.feature);
+      throw not_fitted_error(std::string(name), config_.feature);
     }
     detail::require_finite(x, name, config_.feature, false, 0);
     const double range = max_ > min_ ? max_ - min_ : 1.0;
@@ -542,11 +369,9 @@ public:
   }
   /// A scaler from `to_json`'s output; throws `config_error` naming a missing or bad key.
   [[nodiscard]] static min_max_scaler from_json(const nlohmann::json& j) {
-    detail::json_reader r(j, name);
+    detail::config_reader r(j, name);
     const bool fitted = detail::read_transform_header(r, name);
-    nlohmann::json c;
-    r.require("config", c);
-    min_max_scaler s(config::from_json(c));
+    min_max_scaler s(config::from_json(r.at("config")));
     if (fitted) {
       r.require("min", s.min_);
       r.require("max", s.max_);
@@ -596,12 +421,11 @@ public:
     void validate() const noexcept {}
     /// The settings as JSON.
     [[nodiscard]] nlohmann::json to_json() const {
-      return {{"feature", feature},
-              {"on_negative", on_negative == negative_policy::error ? "error" : "signed_log"}};
+      return {{"feature", feature}, {"on_negative", detail::enum_name(on_negative, policy_names)}};
     }
     /// Settings from JSON (missing keys keep their defaults; unknown keys are errors).
     [[nodiscard]] static config from_json(const nlohmann::json& j) {
-      detail::json_reader r(j, "log1p_transform");
+      detail::config_reader r(j, "log1p_transform");
       config c;
       r.read("feature", c.feature);
       r.read_enum("on_negative", c.on_negative, policy_names);
@@ -652,11 +476,9 @@ public:
   }
   /// The transform from `to_json`'s output.
   [[nodiscard]] static log1p_transform from_json(const nlohmann::json& j) {
-    detail::json_reader r(j, name);
+    detail::config_reader r(j, name);
     const bool fitted = detail::read_transform_header(r, name);
-    nlohmann::json c;
-    r.require("config", c);
-    log1p_transform t(config::from_json(c));
+    log1p_transform t(config::from_json(r.at("config")));
     t.fitted_ = fitted;
     r.finish();
     return t;
@@ -672,10 +494,8 @@ private:
   void check(double x, bool at_fit, std::size_t row) const {
     detail::require_finite(x, name, config_.feature, at_fit, row);
     if (x < 0.0 && config_.on_negative == negative_policy::error) [[unlikely]] {
-      throw input_error(
-          input_position(at_fit ? detail::qualified_name(name, "fit") : std::string(name),
-                         at_fit ? row + 1 : 0, 0, config_.feature),
-          "a non-negative count (or on_negative = signed_log)", std::to_string(x));
+      throw input_error(detail::value_position(name, config_.feature, at_fit, row),
+                        "a non-negative count (or on_negative = signed_log)", std::to_string(x));
     }
   }
 
@@ -746,7 +566,7 @@ public:
     }
     /// Settings from JSON (missing keys keep their defaults; unknown keys are errors).
     [[nodiscard]] static config from_json(const nlohmann::json& j) {
-      detail::json_reader r(j, "quantile_bucketizer");
+      detail::config_reader r(j, "quantile_bucketizer");
       config c;
       r.read("feature", c.feature);
       r.read("quantiles", c.quantiles);
@@ -793,11 +613,11 @@ public:
     fitted_ = true;
   }
 
-  /// The bucket of `x`, in `[0, num_buckets())`. Throws `std::logic_error` before fit,
+  /// The bucket of `x`, in `[0, num_buckets())`. Throws `not_fitted_error` before fit,
   /// `input_error` on NaN/inf.
   [[nodiscard]] std::uint32_t operator()(double x) const {
     if (!fitted_) [[unlikely]] {
-      detail::throw_not_fitted(name, config_.feature);
+      throw not_fitted_error(std::string(name), config_.feature);
     }
     detail::require_finite(x, name, config_.feature, false, 0);
     return static_cast<std::uint32_t>(std::upper_bound(boundaries_.begin(), boundaries_.end(), x) -
@@ -832,11 +652,9 @@ public:
   }
   /// A bucketizer from `to_json`'s output; throws `config_error` naming a missing or bad key.
   [[nodiscard]] static quantile_bucketizer from_json(const nlohmann::json& j) {
-    detail::json_reader r(j, name);
+    detail::config_reader r(j, name);
     const bool fitted = detail::read_transform_header(r, name);
-    nlohmann::json c;
-    r.require("config", c);
-    quantile_bucketizer q(config::from_json(c));
+    quantile_bucketizer q(config::from_json(r.at("config")));
     if (fitted) {
       r.require("boundaries", q.boundaries_);
       r.require("duplicate_boundaries", q.duplicates_);

@@ -8,6 +8,7 @@
 #include <mlsd/core/error.hpp>
 #include <mlsd/core/time.hpp>
 #include <mlsd/core/version.hpp>
+#include <mlsd/data/detail/config_json.hpp>
 
 #include <nlohmann/json_fwd.hpp>
 
@@ -184,40 +185,31 @@ void to_json(Json& j, const column& c) {
            {"allow_non_finite", c.allow_non_finite}};
 }
 
-/// Reads a `column` from JSON: `name` is required, `type` defaults to "string", the flags to
-/// false. Throws `config_error` naming the field when one has the wrong type or value.
+/// Reads a `column` from JSON (unknown keys are errors): `name` is required, `type` defaults to
+/// "string", the flags to false. Throws `config_error` naming the field when one has the wrong type
+/// or value.
 template <class Json>
 requires std::same_as<Json, nlohmann::json>
 void from_json(const Json& j, column& c) {
-  if (!j.is_object()) {
-    throw config_error("column", "a JSON object");
-  }
-  const auto name = j.find("name");
-  if (name == j.end() || !name->is_string()) {
-    throw config_error("column.name", "a string");
-  }
-  c = column{};
-  c.name = name->template get<std::string>();
-  if (const auto type = j.find("type"); type != j.end()) {
+  detail::config_reader r(j, "column");
+  column out;
+  r.require("name", out.name);
+  if (const Json* type = r.find("type")) {
     const auto parsed = type->is_string()
                             ? column_type_from_string(type->template get<std::string>())
                             : std::nullopt;
     if (!parsed) {
-      throw config_error("column.type",
-                         "one of string, int64, float64, bool, unix_seconds, unix_millis");
+      throw config_error(
+          "column.type",
+          detail::expected_found("one of string, int64, float64, bool, unix_seconds, unix_millis",
+                                 *type));
     }
-    c.type = *parsed;
+    out.type = *parsed;
   }
-  for (const auto& [key, flag] :
-       {std::pair<const char*, bool*>{"optional", &c.optional},
-        std::pair<const char*, bool*>{"allow_non_finite", &c.allow_non_finite}}) {
-    if (const auto it = j.find(key); it != j.end()) {
-      if (!it->is_boolean()) {
-        throw config_error(std::string("column.") + key, "true or false");
-      }
-      *flag = it->template get<bool>();
-    }
-  }
+  r.read("optional", out.optional);
+  r.read("allow_non_finite", out.allow_non_finite);
+  r.finish();
+  c = std::move(out);
 }
 
 /// `record_schema` as a JSON array of columns.
@@ -237,7 +229,7 @@ template <class Json>
 requires std::same_as<Json, nlohmann::json>
 void from_json(const Json& j, record_schema& s) {
   if (!j.is_array()) {
-    throw config_error("schema", "a JSON array of columns");
+    throw config_error("schema", detail::expected_found("a JSON array of columns", j));
   }
   std::vector<column> columns(j.size());
   for (std::size_t i = 0; i < j.size(); ++i) {
@@ -483,6 +475,19 @@ private:
   std::vector<value> values_;
   std::uint64_t line_ = 0;
 };
+
+namespace detail {
+/// Fills a prefix of `out` with `source.next(r)` until it returns false; returns how many. The
+/// `read` of every source that reads one record at a time.
+template <class Source>
+std::size_t read_records(Source& source, std::span<record> out) {
+  std::size_t n = 0;
+  while (n < out.size() && source.next(out[n])) {
+    ++n;
+  }
+  return n;
+}
+} // namespace detail
 
 } // namespace data
 MLSD_END_NAMESPACE

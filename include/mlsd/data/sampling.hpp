@@ -12,17 +12,20 @@
 /// ```
 ///
 /// Every random choice is seeded and deterministic: the same config and input give the same
-/// output on every platform (a SplitMix64 generator of our own, not `<random>`'s distributions,
-/// whose algorithms differ between standard libraries).
+/// output on every platform (the SplitMix64 generator of data/detail/random.hpp, not `<random>`'s
+/// distributions, whose algorithms differ between standard libraries).
 #pragma once
 
 #include <mlsd/core/error.hpp>
 #include <mlsd/core/matrix_view.hpp>
 #include <mlsd/core/version.hpp>
+#include <mlsd/data/detail/config_json.hpp>
+#include <mlsd/data/detail/random.hpp>
 
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <concepts>
 #include <cstddef>
@@ -30,107 +33,13 @@
 #include <limits>
 #include <span>
 #include <string>
-#include <type_traits>
+#include <string_view>
 #include <unordered_map>
 #include <utility>
 #include <vector>
 
 MLSD_BEGIN_NAMESPACE
 namespace data {
-
-namespace detail {
-
-/// SplitMix64 (Steele, Lea and Flood, "Fast splittable pseudorandom number generators", OOPSLA
-/// 2014): 64 bits of state, passes BigCrush, and its output function doubles as a hash of a
-/// (seed, index) pair for decisions that must not depend on processing order.
-class sampling_rng {
-public:
-  explicit sampling_rng(std::uint64_t seed) noexcept
-      : state_(seed) {}
-
-  [[nodiscard]] static constexpr std::uint64_t mix(std::uint64_t z) noexcept {
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    return z ^ (z >> 31);
-  }
-  /// A hash of (seed, index), uniform over 64 bits.
-  [[nodiscard]] static constexpr std::uint64_t hash(std::uint64_t seed,
-                                                    std::uint64_t index) noexcept {
-    return mix(mix(seed + 0x9e3779b97f4a7c15ULL) ^ (index * 0x9e3779b97f4a7c15ULL));
-  }
-  /// The top 53 bits of `bits` as a double in [0, 1).
-  [[nodiscard]] static constexpr double to_unit(std::uint64_t bits) noexcept {
-    return static_cast<double>(bits >> 11) * 0x1.0p-53;
-  }
-
-  std::uint64_t next() noexcept {
-    state_ += 0x9e3779b97f4a7c15ULL;
-    return mix(state_);
-  }
-  /// Uniform in [0, 1).
-  double uniform() noexcept { return to_unit(next()); }
-  /// Uniform in [0, n) without modulo bias (rejection below 2^64 mod n). Precondition: n > 0.
-  std::uint64_t below(std::uint64_t n) noexcept {
-    const std::uint64_t threshold = (0 - n) % n;
-    for (;;) {
-      const std::uint64_t r = next();
-      if (r >= threshold) {
-        return r % n;
-      }
-    }
-  }
-
-private:
-  std::uint64_t state_;
-};
-
-/// Reads the required field `name` of a sampling or split config; throws `config_error` naming
-/// `owner.name` when it is missing or has the wrong JSON type.
-template <class T>
-[[nodiscard]] T sampling_json_field(const nlohmann::json& j, const char* owner, const char* name) {
-  std::string field = owner;
-  field += '.';
-  field += name;
-  if (!j.is_object() || !j.contains(name)) {
-    throw config_error(std::move(field), "a JSON field (it is missing)");
-  }
-  const nlohmann::json& v = j.at(name);
-  if constexpr (std::is_same_v<T, bool>) {
-    if (!v.is_boolean()) {
-      throw config_error(std::move(field), "true or false");
-    }
-  } else if constexpr (std::is_floating_point_v<T>) {
-    if (!v.is_number()) {
-      throw config_error(std::move(field), "a number");
-    }
-  } else if constexpr (std::is_unsigned_v<T>) {
-    // nlohmann_json stores a non-negative literal written by hand as a signed integer.
-    if (!v.is_number_unsigned() && !(v.is_number_integer() && v.get<std::int64_t>() >= 0)) {
-      throw config_error(std::move(field), "a non-negative integer");
-    }
-  } else if constexpr (std::is_integral_v<T>) {
-    if (!v.is_number_integer() ||
-        (v.is_number_unsigned() &&
-         v.get<std::uint64_t>() > static_cast<std::uint64_t>(std::numeric_limits<T>::max()))) {
-      throw config_error(std::move(field), "an integer");
-    }
-  } else if constexpr (std::is_same_v<T, std::string>) {
-    if (!v.is_string()) {
-      throw config_error(std::move(field), "a string");
-    }
-  }
-  return v.get<T>();
-}
-
-[[nodiscard]] inline std::string indexed_name(const char* name, std::size_t i) {
-  std::string s = name;
-  s += '[';
-  s += std::to_string(i);
-  s += ']';
-  return s;
-}
-
-} // namespace detail
 
 // ---------------------------------------------------------------------------------------------
 // Negative sampling for implicit feedback
@@ -179,33 +88,33 @@ struct negative_sampling_config {
                          const negative_sampling_config&) = default;
 };
 
+namespace detail {
+inline constexpr std::array<std::pair<negative_distribution, std::string_view>, 2>
+    negative_distribution_names = {{{negative_distribution::uniform, "uniform"},
+                                    {negative_distribution::popularity, "popularity"}}};
+} // namespace detail
+
 /// JSON: `{"negatives_per_positive", "distribution": "uniform"|"popularity",
 /// "popularity_exponent", "seed", "max_rejections"}`.
 inline void to_json(nlohmann::json& j, const negative_sampling_config& c) {
   j = nlohmann::json{
       {"negatives_per_positive", c.negatives_per_positive},
-      {"distribution", c.distribution == negative_distribution::uniform ? "uniform" : "popularity"},
+      {"distribution", detail::enum_name(c.distribution, detail::negative_distribution_names)},
       {"popularity_exponent", c.popularity_exponent},
       {"seed", c.seed},
       {"max_rejections", c.max_rejections}};
 }
-/// Reads `to_json`'s form; every field is required; throws `config_error` naming the field.
+/// Reads `to_json`'s form; every field is required, unknown keys are errors; throws
+/// `config_error` naming the field.
 inline void from_json(const nlohmann::json& j, negative_sampling_config& c) {
-  constexpr const char* owner = "negative_sampling";
+  detail::config_reader r(j, "negative_sampling");
   negative_sampling_config out;
-  out.negatives_per_positive =
-      detail::sampling_json_field<std::size_t>(j, owner, "negatives_per_positive");
-  const auto dist = detail::sampling_json_field<std::string>(j, owner, "distribution");
-  if (dist == "uniform") {
-    out.distribution = negative_distribution::uniform;
-  } else if (dist == "popularity") {
-    out.distribution = negative_distribution::popularity;
-  } else {
-    throw config_error("negative_sampling.distribution", "\"uniform\" or \"popularity\"");
-  }
-  out.popularity_exponent = detail::sampling_json_field<double>(j, owner, "popularity_exponent");
-  out.seed = detail::sampling_json_field<std::uint64_t>(j, owner, "seed");
-  out.max_rejections = detail::sampling_json_field<std::size_t>(j, owner, "max_rejections");
+  r.require("negatives_per_positive", out.negatives_per_positive);
+  r.require_enum("distribution", out.distribution, detail::negative_distribution_names);
+  r.require("popularity_exponent", out.popularity_exponent);
+  r.require("seed", out.seed);
+  r.require("max_rejections", out.max_rejections);
+  r.finish();
   out.validate();
   c = out;
 }
@@ -298,7 +207,7 @@ public:
       if (positives[i].item >= size_) {
         std::string expected = "an item index < catalogue size ";
         expected += std::to_string(size_);
-        throw input_error({detail::indexed_name("positives", i), 0, 0, "item"}, std::move(expected),
+        throw input_error({detail::indexed_path("positives", i), 0, 0, "item"}, std::move(expected),
                           std::to_string(positives[i].item));
       }
       seen[positives[i].user].push_back(positives[i].item);
@@ -310,7 +219,7 @@ public:
     negative_samples out;
     out.negatives.reserve(positives.size() * cfg_.negatives_per_positive);
     out.positive_index.reserve(positives.size() * cfg_.negatives_per_positive);
-    detail::sampling_rng rng(cfg_.seed);
+    detail::splitmix64 rng(cfg_.seed);
     std::vector<double> complement; // scratch for the exact fallback
     for (std::size_t i = 0; i < positives.size(); ++i) {
       const std::uint64_t user = positives[i].user;
@@ -351,7 +260,7 @@ private:
     }
   }
 
-  [[nodiscard]] std::uint32_t draw(detail::sampling_rng& rng) const noexcept {
+  [[nodiscard]] std::uint32_t draw(detail::splitmix64& rng) const noexcept {
     if (cumulative_.empty()) {
       return static_cast<std::uint32_t>(rng.below(size_));
     }
@@ -364,7 +273,7 @@ private:
 
   // Exact sampling from the items the user has no positive for; false when they have none left.
   template <class IsPositive>
-  bool draw_from_complement(detail::sampling_rng& rng, const IsPositive& is_positive,
+  bool draw_from_complement(detail::splitmix64& rng, const IsPositive& is_positive,
                             std::vector<double>& cumulative, std::uint32_t& item) const {
     cumulative.resize(size_);
     double total = 0.0;
@@ -424,12 +333,14 @@ struct downsampling_config {
 inline void to_json(nlohmann::json& j, const downsampling_config& c) {
   j = nlohmann::json{{"negative_keep_rate", c.negative_keep_rate}, {"seed", c.seed}};
 }
-/// Reads `to_json`'s form; both fields required; throws `config_error` naming the field.
+/// Reads `to_json`'s form; both fields required, unknown keys are errors; throws `config_error`
+/// naming the field.
 inline void from_json(const nlohmann::json& j, downsampling_config& c) {
+  detail::config_reader r(j, "downsampling");
   downsampling_config out;
-  out.negative_keep_rate =
-      detail::sampling_json_field<double>(j, "downsampling", "negative_keep_rate");
-  out.seed = detail::sampling_json_field<std::uint64_t>(j, "downsampling", "seed");
+  r.require("negative_keep_rate", out.negative_keep_rate);
+  r.require("seed", out.seed);
+  r.finish();
   out.validate();
   c = out;
 }
@@ -458,7 +369,7 @@ public:
 
   /// Whether row `row` is kept (every positive is).
   [[nodiscard]] bool keeps(std::uint64_t row, bool positive) const noexcept {
-    return positive || detail::sampling_rng::to_unit(detail::sampling_rng::hash(cfg_.seed, row)) <
+    return positive || detail::splitmix64::to_unit(detail::splitmix64::hash(cfg_.seed, row)) <
                            cfg_.negative_keep_rate;
   }
 
@@ -505,7 +416,7 @@ inline void check_class_labels(std::span<const std::uint32_t> labels, std::size_
       std::string expected = "a class in [0, ";
       expected += std::to_string(n_classes);
       expected += ')';
-      throw input_error({indexed_name("labels", i), 0, 0, "label"}, std::move(expected),
+      throw input_error({indexed_path("labels", i), 0, 0, "label"}, std::move(expected),
                         std::to_string(labels[i]));
     }
   }
@@ -560,7 +471,7 @@ struct class_weight_config {
       }
       for (std::size_t c = 0; c < weights.size(); ++c) {
         if (!std::isfinite(weights[c]) || !(weights[c] > 0.0)) {
-          throw config_error(detail::indexed_name("class_weights.weights", c),
+          throw config_error(detail::indexed_path("class_weights.weights", c),
                              "a finite number > 0");
         }
       }
@@ -569,31 +480,24 @@ struct class_weight_config {
   friend bool operator==(const class_weight_config&, const class_weight_config&) = default;
 };
 
+namespace detail {
+inline constexpr std::array<std::pair<class_weight_mode, std::string_view>, 2>
+    class_weight_mode_names = {
+        {{class_weight_mode::balanced, "balanced"}, {class_weight_mode::given, "given"}}};
+} // namespace detail
+
 /// JSON: `{"mode": "balanced"|"given", "weights": [...]}`.
 inline void to_json(nlohmann::json& j, const class_weight_config& c) {
-  j = nlohmann::json{{"mode", c.mode == class_weight_mode::balanced ? "balanced" : "given"},
+  j = nlohmann::json{{"mode", detail::enum_name(c.mode, detail::class_weight_mode_names)},
                      {"weights", c.weights}};
 }
-/// Reads `to_json`'s form; throws `config_error` naming the field.
+/// Reads `to_json`'s form (unknown keys are errors); throws `config_error` naming the field.
 inline void from_json(const nlohmann::json& j, class_weight_config& c) {
+  detail::config_reader r(j, "class_weights");
   class_weight_config out;
-  const auto mode = detail::sampling_json_field<std::string>(j, "class_weights", "mode");
-  if (mode == "balanced") {
-    out.mode = class_weight_mode::balanced;
-  } else if (mode == "given") {
-    out.mode = class_weight_mode::given;
-  } else {
-    throw config_error("class_weights.mode", "\"balanced\" or \"given\"");
-  }
-  if (!j.contains("weights") || !j.at("weights").is_array()) {
-    throw config_error("class_weights.weights", "an array of numbers");
-  }
-  for (const auto& w : j.at("weights")) {
-    if (!w.is_number()) {
-      throw config_error("class_weights.weights", "an array of numbers");
-    }
-    out.weights.push_back(w.get<double>());
-  }
+  r.require_enum("mode", out.mode, detail::class_weight_mode_names);
+  r.require("weights", out.weights);
+  r.finish();
   out.validate();
   c = std::move(out);
 }
@@ -652,11 +556,13 @@ struct smote_config {
 inline void to_json(nlohmann::json& j, const smote_config& c) {
   j = nlohmann::json{{"k_neighbours", c.k_neighbours}, {"seed", c.seed}};
 }
-/// Reads `to_json`'s form; throws `config_error` naming the field.
+/// Reads `to_json`'s form (unknown keys are errors); throws `config_error` naming the field.
 inline void from_json(const nlohmann::json& j, smote_config& c) {
+  detail::config_reader r(j, "smote");
   smote_config out;
-  out.k_neighbours = detail::sampling_json_field<std::size_t>(j, "smote", "k_neighbours");
-  out.seed = detail::sampling_json_field<std::uint64_t>(j, "smote", "seed");
+  r.require("k_neighbours", out.k_neighbours);
+  r.require("seed", out.seed);
+  r.finish();
   out.validate();
   c = out;
 }
@@ -709,7 +615,7 @@ template <std::floating_point T>
   for (std::size_t i = 0; i < m; ++i) {
     for (std::size_t j = 0; j < d; ++j) {
       if (!std::isfinite(minority(i, j))) {
-        throw input_error({detail::indexed_name("minority", i), 0, j + 1, "value"},
+        throw input_error({detail::indexed_path("minority", i), 0, j + 1, "value"},
                           "a finite number", std::to_string(minority(i, j)));
       }
     }
@@ -723,7 +629,7 @@ template <std::floating_point T>
 
   std::vector<std::vector<std::size_t>> neighbours(m); // computed on first use
   std::vector<std::pair<double, std::size_t>> dist;
-  detail::sampling_rng rng(cfg.seed);
+  detail::splitmix64 rng(cfg.seed);
   for (std::size_t s = 0; s < n_synthetic; ++s) {
     const auto b = static_cast<std::size_t>(rng.below(m));
     std::vector<std::size_t>& nn = neighbours[b];

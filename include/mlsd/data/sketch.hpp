@@ -8,6 +8,7 @@
 
 #include <mlsd/core/error.hpp>
 #include <mlsd/core/version.hpp>
+#include <mlsd/data/detail/config_json.hpp>
 #include <mlsd/data/detail/xxh3.hpp>
 
 #include <nlohmann/json.hpp>
@@ -287,94 +288,24 @@ private:
   std::optional<hyperloglog> sketch_;
 };
 
-namespace detail::sketch_json {
+namespace detail {
 
-// Helpers for the `from_json` of the data/ configs: each names the field (`path`) it rejects.
-inline const nlohmann::json& field(const nlohmann::json& j, const std::string& parent,
-                                   const char* key) {
-  std::string path = parent;
-  if (!path.empty()) {
-    path += '.';
-  }
-  path += key;
-  if (!j.is_object()) {
-    throw config_error(parent.empty() ? std::string("(top level)") : parent, "a JSON object");
-  }
-  const auto it = j.find(key);
-  if (it == j.end()) {
-    throw config_error(path, "a value (missing)");
-  }
-  return *it;
-}
-
-inline std::string path_of(const std::string& parent, const char* key) {
-  std::string path = parent;
-  if (!path.empty()) {
-    path += '.';
-  }
-  path += key;
-  return path;
-}
-
-inline std::uint64_t unsigned_integer(const nlohmann::json& j, const std::string& parent,
-                                      const char* key, std::uint64_t max) {
-  const nlohmann::json& v = field(j, parent, key);
-  const bool ok = v.is_number_unsigned() || (v.is_number_integer() && v.get<std::int64_t>() >= 0);
-  if (!ok || v.get<std::uint64_t>() > max) {
-    std::string expected = "an integer between 0 and ";
-    expected += std::to_string(max);
-    throw config_error(path_of(parent, key), expected);
-  }
-  return v.get<std::uint64_t>();
-}
-
-inline std::int64_t integer(const nlohmann::json& j, const std::string& parent, const char* key) {
-  const nlohmann::json& v = field(j, parent, key);
-  if (!v.is_number_integer() ||
-      (v.is_number_unsigned() &&
-       v.get<std::uint64_t>() >
-           static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max()))) {
-    throw config_error(path_of(parent, key), "a 64-bit integer");
-  }
-  return v.get<std::int64_t>();
-}
-
-inline double number(const nlohmann::json& j, const std::string& parent, const char* key) {
-  const nlohmann::json& v = field(j, parent, key);
-  if (!v.is_number()) {
-    throw config_error(path_of(parent, key), "a number");
-  }
-  return v.get<double>();
-}
-
-inline bool boolean(const nlohmann::json& j, const std::string& parent, const char* key) {
-  const nlohmann::json& v = field(j, parent, key);
-  if (!v.is_boolean()) {
-    throw config_error(path_of(parent, key), "true or false");
-  }
-  return v.get<bool>();
-}
-
-inline std::string string(const nlohmann::json& j, const std::string& parent, const char* key) {
-  const nlohmann::json& v = field(j, parent, key);
-  if (!v.is_string()) {
-    throw config_error(path_of(parent, key), "a string");
-  }
-  return v.get<std::string>();
-}
-
-inline distinct_config read_distinct_config(const nlohmann::json& j, const std::string& parent) {
+// Reads a `distinct_config` (every field required, unknown keys rejected) whose fields are named
+// `parent.key` (`key` alone for an empty parent), and validates it.
+template <class Json>
+[[nodiscard]] distinct_config read_distinct_config(const Json& j, std::string_view parent) {
+  config_reader r(j, parent);
   distinct_config c;
-  c.exact_threshold = static_cast<std::uint32_t>(
-      unsigned_integer(j, parent, "exact_threshold", distinct_config::max_exact_threshold));
-  c.precision =
-      static_cast<unsigned>(unsigned_integer(j, parent, "precision", hyperloglog::max_precision));
-  c.seed = unsigned_integer(j, parent, "seed", std::numeric_limits<std::uint64_t>::max());
-  c.validate(parent.empty() ? std::string("distinct") : parent);
+  r.require("exact_threshold", c.exact_threshold, std::uint32_t{0},
+            distinct_config::max_exact_threshold);
+  r.require("precision", c.precision, 0u, hyperloglog::max_precision);
+  r.require("seed", c.seed);
+  r.finish();
+  c.validate(parent.empty() ? std::string("distinct") : std::string(parent));
   return c;
 }
 
-} // namespace detail::sketch_json
+} // namespace detail
 
 // The JSON functions are templates over the JSON type (always `nlohmann::json`) so that their
 // bodies are compiled only where they are used; nlohmann_json finds them by argument-dependent
@@ -387,11 +318,12 @@ void to_json(Json& j, const distinct_config& c) {
   j = Json{{"exact_threshold", c.exact_threshold}, {"precision", c.precision}, {"seed", c.seed}};
 }
 
-/// Reads a `distinct_config`; every field is required. Throws `config_error` naming the field.
+/// Reads a `distinct_config`; every field is required, unknown keys are errors. Throws
+/// `config_error` naming the field.
 template <class Json>
 requires std::same_as<Json, nlohmann::json>
 void from_json(const Json& j, distinct_config& c) {
-  c = detail::sketch_json::read_distinct_config(j, "");
+  c = detail::read_distinct_config(j, "");
 }
 
 } // namespace data

@@ -17,6 +17,8 @@
 #include <mlsd/core/error.hpp>
 #include <mlsd/core/time.hpp>
 #include <mlsd/core/version.hpp>
+#include <mlsd/data/detail/config_json.hpp>
+#include <mlsd/data/detail/random.hpp>
 #include <mlsd/data/detail/xxh3.hpp>
 #include <mlsd/data/sampling.hpp>
 
@@ -72,6 +74,19 @@ inline void check_fraction(double f, const char* field) {
     throw config_error(field, "a number in [0, 1]");
   }
 }
+
+// Reads `{"test_fraction": f, "seed": s}` (both required, nothing else) into a random or a group
+// split's config, and validates it.
+template <class Config>
+void read_fraction_and_seed(const nlohmann::json& j, std::string_view owner, Config& c) {
+  config_reader r(j, owner);
+  Config out;
+  r.require("test_fraction", out.test_fraction);
+  r.require("seed", out.seed);
+  r.finish();
+  out.validate();
+  c = out;
+}
 } // namespace detail
 
 // ---------------------------------------------------------------------------------------------
@@ -93,13 +108,9 @@ struct random_split_config {
 inline void to_json(nlohmann::json& j, const random_split_config& c) {
   j = nlohmann::json{{"test_fraction", c.test_fraction}, {"seed", c.seed}};
 }
-/// Reads `to_json`'s form; throws `config_error` naming the field.
+/// Reads `to_json`'s form (unknown keys are errors); throws `config_error` naming the field.
 inline void from_json(const nlohmann::json& j, random_split_config& c) {
-  random_split_config out;
-  out.test_fraction = detail::sampling_json_field<double>(j, "random_split", "test_fraction");
-  out.seed = detail::sampling_json_field<std::uint64_t>(j, "random_split", "seed");
-  out.validate();
-  c = out;
+  detail::read_fraction_and_seed(j, "random_split", c);
 }
 
 /// Splits rows `0 .. n-1` uniformly at random (a seeded partial Fisher-Yates shuffle): the same
@@ -111,7 +122,7 @@ inline void from_json(const nlohmann::json& j, random_split_config& c) {
   n_test = std::min(n_test, n);
   std::vector<std::size_t> order(n);
   std::iota(order.begin(), order.end(), std::size_t{0});
-  detail::sampling_rng rng(cfg.seed);
+  detail::splitmix64 rng(cfg.seed);
   for (std::size_t i = 0; i < n_test; ++i) {
     const auto j = i + static_cast<std::size_t>(rng.below(n - i));
     std::swap(order[i], order[j]);
@@ -155,18 +166,20 @@ inline void to_json(nlohmann::json& j, const time_split_config& c) {
     j["cutoff_us"] = c.cutoff->micros();
   }
 }
-/// Reads `to_json`'s form; throws `config_error` naming the field.
+/// Reads `to_json`'s form (unknown keys are errors); throws `config_error` naming the field.
 inline void from_json(const nlohmann::json& j, time_split_config& c) {
+  detail::config_reader r(j, "time_split");
   time_split_config out;
-  if (!j.is_object() || !j.contains("cutoff_us")) {
-    throw config_error("time_split.cutoff_us", "a JSON field (it is missing)");
+  if (const nlohmann::json& cutoff = r.at("cutoff_us"); !cutoff.is_null()) {
+    std::int64_t micros = 0;
+    r.require("cutoff_us", micros);
+    out.cutoff = event_time::from_micros(micros);
   }
-  if (!j.at("cutoff_us").is_null()) {
-    out.cutoff = event_time::from_micros(
-        detail::sampling_json_field<std::int64_t>(j, "time_split", "cutoff_us"));
-  }
-  out.train_fraction = detail::sampling_json_field<double>(j, "time_split", "train_fraction");
-  out.gap = time_span_us(detail::sampling_json_field<std::int64_t>(j, "time_split", "gap_us"));
+  r.require("train_fraction", out.train_fraction);
+  std::int64_t gap_us = 0;
+  r.require("gap_us", gap_us);
+  out.gap = time_span_us(gap_us);
+  r.finish();
   out.validate();
   c = out;
 }
@@ -225,13 +238,9 @@ struct group_split_config {
 inline void to_json(nlohmann::json& j, const group_split_config& c) {
   j = nlohmann::json{{"test_fraction", c.test_fraction}, {"seed", c.seed}};
 }
-/// Reads `to_json`'s form; throws `config_error` naming the field.
+/// Reads `to_json`'s form (unknown keys are errors); throws `config_error` naming the field.
 inline void from_json(const nlohmann::json& j, group_split_config& c) {
-  group_split_config out;
-  out.test_fraction = detail::sampling_json_field<double>(j, "group_split", "test_fraction");
-  out.seed = detail::sampling_json_field<std::uint64_t>(j, "group_split", "seed");
-  out.validate();
-  c = out;
+  detail::read_fraction_and_seed(j, "group_split", c);
 }
 
 /// Whether group `group` is on the test side: `XXH3_64(le_bytes(group), seed) / 2^64 <
@@ -243,14 +252,14 @@ inline void from_json(const nlohmann::json& j, group_split_config& c) {
   for (std::size_t b = 0; b < 8; ++b) {
     bytes[b] = static_cast<unsigned char>(group >> (8 * b));
   }
-  return detail::sampling_rng::to_unit(detail::xxh3_64(bytes.data(), bytes.size(), cfg.seed)) <
+  return detail::splitmix64::to_unit(detail::xxh3_64(bytes.data(), bytes.size(), cfg.seed)) <
          cfg.test_fraction;
 }
 
 /// Whether the group named `group` is on the test side: `XXH3_64(group, seed)` as above.
 [[nodiscard]] inline bool group_in_test(std::string_view group,
                                         const group_split_config& cfg) noexcept {
-  return detail::sampling_rng::to_unit(detail::xxh3_64(group, cfg.seed)) < cfg.test_fraction;
+  return detail::splitmix64::to_unit(detail::xxh3_64(group, cfg.seed)) < cfg.test_fraction;
 }
 
 /// Splits rows by their group id (`groups[i]` is row `i`'s group): every row of a group lands on

@@ -13,6 +13,7 @@
 #include <mlsd/core/roles.hpp>
 #include <mlsd/core/time.hpp>
 #include <mlsd/core/version.hpp>
+#include <mlsd/data/detail/config_json.hpp>
 #include <mlsd/data/feature_store.hpp>
 
 #include <nlohmann/json.hpp>
@@ -119,43 +120,19 @@ struct sqlite_store_config {
                 {"synchronous", synchronous},
                 {"busy_timeout_ms", busy_timeout_ms}};
   }
-  /// Reads the form `to_json` writes; `path` is required, other fields keep their defaults when
-  /// absent. Throws `config_error` naming the field for a wrong type or an invalid value.
+  /// Reads the form `to_json` writes (unknown keys are errors); `path` is required, other fields
+  /// keep their defaults when absent. Throws `config_error` naming the field for a wrong type or an
+  /// invalid value.
   template <class Json = nlohmann::json>
   [[nodiscard]] static sqlite_store_config from_json(const Json& j) {
-    if (!j.is_object()) {
-      throw config_error("sqlite_store_config", "a JSON object");
-    }
+    detail::config_reader r(j, "sqlite_store_config");
     sqlite_store_config c;
-    const auto field = [&j](const char* name) {
-      std::string full = "sqlite_store_config.";
-      full += name;
-      return std::pair{j.find(name), std::move(full)};
-    };
-    const auto text = [&](const char* name, std::string& out) {
-      auto [it, full] = field(name);
-      if (it != j.end()) {
-        if (!it->is_string()) {
-          throw config_error(std::move(full), "a string");
-        }
-        out = it->template get<std::string>();
-      }
-    };
-    text("path", c.path);
-    text("table", c.table);
-    text("synchronous", c.synchronous);
-    if (auto [it, full] = field("wal"); it != j.end()) {
-      if (!it->is_boolean()) {
-        throw config_error(std::move(full), "true or false");
-      }
-      c.wal = it->template get<bool>();
-    }
-    if (auto [it, full] = field("busy_timeout_ms"); it != j.end()) {
-      if (!it->is_number_unsigned() || it->template get<std::uint64_t>() > UINT32_MAX) {
-        throw config_error(std::move(full), "a non-negative integer below 2^32");
-      }
-      c.busy_timeout_ms = it->template get<std::uint32_t>();
-    }
+    r.read("path", c.path);
+    r.read("table", c.table);
+    r.read("wal", c.wal);
+    r.read("synchronous", c.synchronous);
+    r.read("busy_timeout_ms", c.busy_timeout_ms);
+    r.finish();
     c.validate();
     return c;
   }
@@ -278,12 +255,7 @@ public:
   /// Looks up `keys` at `now` into `out` (same sizes, else `input_error`), in one read transaction.
   void get_many(std::span<const key_type> keys, std::span<std::optional<value_type>> out,
                 event_time now) const {
-    if (out.size() != keys.size()) {
-      std::string expected = "out.size() == keys.size() (";
-      expected += std::to_string(keys.size());
-      expected += ')';
-      throw input_error({cfg_.path, 0, 0, "out"}, std::move(expected), std::to_string(out.size()));
-    }
+    detail::check_get_many_sizes(keys.size(), out.size(), cfg_.path);
     std::lock_guard lock(mutex_);
     transaction tx(*this, "get_many");
     for (std::size_t i = 0; i < keys.size(); ++i) {

@@ -17,8 +17,10 @@
 #include <mlsd/core/roles.hpp>
 #include <mlsd/core/sparse.hpp>
 #include <mlsd/core/version.hpp>
+#include <mlsd/data/detail/config_json.hpp>
+#include <mlsd/data/detail/fitting.hpp>
 #include <mlsd/data/detail/xxh3.hpp>
-#include <mlsd/data/numeric.hpp> // detail::json_reader, shared by the transforms' JSON
+#include <mlsd/data/utf8.hpp>
 
 #include <nlohmann/json.hpp>
 
@@ -53,42 +55,6 @@ namespace detail {
 
 [[nodiscard]] constexpr bool is_digit_byte(unsigned char c) noexcept {
   return c >= '0' && c <= '9';
-}
-
-/// The length (2 to 4) of the valid UTF-8 sequence starting at `text[i]` (a byte >= 0x80), or 0
-/// when it is not valid by RFC 3629 (Table 3-7 of the Unicode Standard).
-[[nodiscard]] constexpr std::size_t utf8_sequence_length(std::string_view text,
-                                                         std::size_t i) noexcept {
-  const auto b0 = static_cast<unsigned char>(text[i]);
-  std::size_t len = 0;
-  unsigned char lo = 0x80, hi = 0xbf; // the range of the second byte
-  if (b0 >= 0xc2 && b0 <= 0xdf) {
-    len = 2;
-  } else if (b0 >= 0xe0 && b0 <= 0xef) {
-    len = 3;
-    lo = b0 == 0xe0 ? 0xa0 : 0x80; // no overlong forms
-    hi = b0 == 0xed ? 0x9f : 0xbf; // no surrogates
-  } else if (b0 >= 0xf0 && b0 <= 0xf4) {
-    len = 4;
-    lo = b0 == 0xf0 ? 0x90 : 0x80; // no overlong forms
-    hi = b0 == 0xf4 ? 0x8f : 0xbf; // nothing above U+10FFFF
-  } else {
-    return 0;
-  }
-  if (text.size() - i < len) {
-    return 0;
-  }
-  const auto b1 = static_cast<unsigned char>(text[i + 1]);
-  if (b1 < lo || b1 > hi) {
-    return 0;
-  }
-  for (std::size_t k = 2; k < len; ++k) {
-    const auto b = static_cast<unsigned char>(text[i + k]);
-    if (b < 0x80 || b > 0xbf) {
-      return 0;
-    }
-  }
-  return len;
 }
 
 /// Whether `text` at `i` starts with `prefix`, ASCII case-insensitively (`prefix` is lowercase).
@@ -201,12 +167,11 @@ public:
               {"url_token", url_token},
               {"replace_numbers", replace_numbers},
               {"number_token", number_token},
-              {"on_invalid_utf8",
-               on_invalid_utf8 == invalid_utf8_policy::replace ? "replace" : "error"}};
+              {"on_invalid_utf8", detail::enum_name(on_invalid_utf8, utf8_policy_names)}};
     }
     /// Settings from JSON (missing keys keep their defaults; unknown keys are errors).
     [[nodiscard]] static config from_json(const nlohmann::json& j) {
-      detail::json_reader r(j, "text_normalizer");
+      detail::config_reader r(j, "text_normalizer");
       config c;
       r.read("lowercase", c.lowercase);
       r.read("replace_urls", c.replace_urls);
@@ -298,10 +263,10 @@ public:
         ++i;
         continue;
       }
-      const std::size_t len = detail::utf8_sequence_length(text, i);
-      if (len != 0) {
-        emit(text.substr(i, len));
-        i += len;
+      const utf8_decoded d = decode_utf8(text, i);
+      if (d.valid()) {
+        emit(text.substr(i, d.length));
+        i += d.length;
         continue;
       }
       if (config_.on_invalid_utf8 == invalid_utf8_policy::error) {
@@ -453,15 +418,15 @@ public:
               {"hash_bits", hash_bits},
               {"seed", seed},
               {"bigrams", bigrams},
-              {"tf", tf == term_frequency::count ? "count" : "binary"},
-              {"weighting", weighting == term_weighting::tf ? "tf" : "tf_idf"},
+              {"tf", detail::enum_name(tf, tf_names)},
+              {"weighting", detail::enum_name(weighting, weighting_names)},
               {"l2_normalize", l2_normalize},
               {"min_document_frequency", min_document_frequency},
               {"index_offset", index_offset}};
     }
     /// Settings from JSON (missing keys keep their defaults; unknown keys are errors).
     [[nodiscard]] static config from_json(const nlohmann::json& j) {
-      detail::json_reader r(j, "hashing_vectorizer");
+      detail::config_reader r(j, "hashing_vectorizer");
       config c;
       r.read("feature", c.feature);
       nlohmann::json n;
@@ -531,10 +496,10 @@ public:
   }
 
   /// Appends the features of `text` to `out`, using `s` for intermediate buffers. Throws
-  /// `std::logic_error` when the settings need fitting and `fit` has not run.
+  /// `not_fitted_error` when the settings need fitting and `fit` has not run.
   void encode(std::string_view text, sparse_row& out, scratch& s) const {
     if (needs_fit() && !fitted_) [[unlikely]] {
-      detail::throw_not_fitted(name, config_.feature);
+      throw not_fitted_error(std::string(name), config_.feature);
     }
     collect_buckets(text, s, input_position(std::string(name), 0, 0, config_.feature));
     std::sort(s.buckets.begin(), s.buckets.end());
@@ -619,11 +584,9 @@ public:
   }
   /// A vectorizer from `to_json`'s output; throws `config_error` naming a missing or bad key.
   [[nodiscard]] static hashing_vectorizer from_json(const nlohmann::json& j) {
-    detail::json_reader r(j, name);
+    detail::config_reader r(j, name);
     const bool fitted = detail::read_transform_header(r, name);
-    nlohmann::json c;
-    r.require("config", c);
-    hashing_vectorizer v(config::from_json(c));
+    hashing_vectorizer v(config::from_json(r.at("config")));
     if (fitted) {
       r.require("document_count", v.documents_);
       r.require("buckets", v.buckets_);
@@ -688,7 +651,7 @@ private:
     }
     std::unordered_map<std::uint32_t, std::uint64_t> df;
     scratch s;
-    const std::string file = detail::qualified_name(name, "fit");
+    const std::string file = detail::field_path(name, "fit");
     for (std::size_t i = 0; i < n; ++i) {
       collect_buckets(get(i), s, input_position(file, i + 1, 0, config_.feature));
       std::sort(s.buckets.begin(), s.buckets.end());

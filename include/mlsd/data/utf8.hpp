@@ -1,8 +1,9 @@
 /// @file
-/// UTF-8 validation as RFC 3629 section 4 defines well-formed UTF-8: no overlong encodings, no
-/// UTF-16 surrogates (U+D800..U+DFFF), nothing above U+10FFFF, no truncated sequences. The text
-/// sources check every string column with it, so that invalid bytes are reported where they are
-/// instead of surfacing later as mojibake in a tokenizer or a feature store.
+/// UTF-8 validation and decoding as RFC 3629 section 4 defines well-formed UTF-8: no overlong
+/// encodings, no UTF-16 surrogates (U+D800..U+DFFF), nothing above U+10FFFF, no truncated
+/// sequences. The text sources check every string column with it, so that invalid bytes are
+/// reported where they are instead of surfacing later as mojibake in a tokenizer or a feature
+/// store.
 #pragma once
 
 #include <mlsd/core/version.hpp>
@@ -92,11 +93,58 @@ struct utf8_lead {
 }
 } // namespace detail
 
+/// One step of UTF-8 decoding: the sequence that starts at a byte offset, its code point and its
+/// length, or why it is ill-formed.
+struct utf8_decoded {
+  /// The code point (U+0000..U+10FFFF, never a surrogate); 0 when ill-formed.
+  char32_t code_point = 0;
+  /// The length in bytes (1 to 4) of the well-formed sequence; 0 when ill-formed.
+  std::size_t length = 0;
+  /// Why the sequence is ill-formed (empty when well-formed), as `utf8_check::reason`.
+  const char* reason = "";
+
+  /// True when a well-formed sequence starts there.
+  [[nodiscard]] constexpr bool valid() const noexcept { return length != 0; }
+};
+
+/// Decodes the UTF-8 sequence that starts at `text[i]` (precondition: `i < text.size()`), with the
+/// rules of RFC 3629 section 4. A caller that skips an ill-formed sequence moves on by one byte
+/// (what replacing each invalid byte with U+FFFD does). O(1), pure, thread-safe.
+[[nodiscard]] constexpr utf8_decoded decode_utf8(std::string_view text, std::size_t i) noexcept {
+  const auto byte = [&](std::size_t k) { return static_cast<unsigned char>(text[i + k]); };
+  const unsigned char b = byte(0);
+  if (b < 0x80) {
+    return {b, 1, ""};
+  }
+  const detail::utf8_lead lead = detail::utf8_lead_of(b);
+  if (lead.continuation_count == 0) {
+    return {0, 0, detail::utf8_bad_lead_reason(b)};
+  }
+  const std::size_t n = text.size() - i;
+  if (n < 2) {
+    return {0, 0, "a sequence cut by the end of the text"};
+  }
+  if (byte(1) < lead.first_low || byte(1) > lead.first_high) {
+    return {0, 0, detail::utf8_bad_first_reason(b, byte(1))};
+  }
+  // The lead byte keeps 7 - length bits: 5 for two bytes, 4 for three, 3 for four.
+  char32_t cp = b & (0x3fu >> lead.continuation_count);
+  for (std::size_t k = 1; k <= lead.continuation_count; ++k) {
+    if (k >= n) {
+      return {0, 0, "a sequence cut by the end of the text"};
+    }
+    if (byte(k) < 0x80 || byte(k) > 0xBF) {
+      return {0, 0, "a truncated sequence"};
+    }
+    cp = (cp << 6) | (byte(k) & 0x3fu);
+  }
+  return {cp, std::size_t{1} + lead.continuation_count, ""};
+}
+
 /// Checks that `text` is well-formed UTF-8 (RFC 3629); returns where the first ill-formed
 /// sequence starts and why. A NUL byte is valid UTF-8 (U+0000); the sources reject it separately.
 /// Complexity: linear, eight ASCII bytes per step on ASCII runs. Thread-safe (pure).
 [[nodiscard]] inline utf8_check check_utf8(std::string_view text) noexcept {
-  const auto* bytes = reinterpret_cast<const unsigned char*>(text.data());
   const std::size_t n = text.size();
   std::size_t i = 0;
   while (i < n) {
@@ -104,30 +152,11 @@ struct utf8_lead {
       i += 8;
       continue;
     }
-    const unsigned char b = bytes[i];
-    if (b < 0x80) {
-      ++i;
-      continue;
+    const utf8_decoded d = decode_utf8(text, i);
+    if (!d.valid()) {
+      return {i, d.reason};
     }
-    const detail::utf8_lead lead = detail::utf8_lead_of(b);
-    if (lead.continuation_count == 0) {
-      return {i, detail::utf8_bad_lead_reason(b)};
-    }
-    if (i + 1 >= n) {
-      return {i, "a sequence cut by the end of the text"};
-    }
-    if (bytes[i + 1] < lead.first_low || bytes[i + 1] > lead.first_high) {
-      return {i, detail::utf8_bad_first_reason(b, bytes[i + 1])};
-    }
-    for (std::size_t k = 2; k <= lead.continuation_count; ++k) {
-      if (i + k >= n) {
-        return {i, "a sequence cut by the end of the text"};
-      }
-      if (bytes[i + k] < 0x80 || bytes[i + k] > 0xBF) {
-        return {i, "a truncated sequence"};
-      }
-    }
-    i += 1 + lead.continuation_count;
+    i += d.length;
   }
   return {};
 }

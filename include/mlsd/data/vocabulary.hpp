@@ -11,6 +11,7 @@
 #include <mlsd/core/roles.hpp>
 #include <mlsd/core/sparse.hpp>
 #include <mlsd/core/version.hpp>
+#include <mlsd/data/detail/config_json.hpp>
 #include <mlsd/data/detail/xxh3.hpp>
 #include <mlsd/data/hashing.hpp>
 
@@ -102,23 +103,18 @@ struct vocabulary_config {
   /// Reads a configuration written by `to_json` (absent keys take their defaults, except
   /// `fields`), validates it, and throws `config_error` naming the field that is wrong.
   [[nodiscard]] static vocabulary_config from_json(const nlohmann::json& j) {
-    const std::string where = "vocabulary";
-    detail::json_require_object(j, where,
-                                {"fields", "min_count", "max_size", "oov_buckets", "seed",
-                                 "output_fields", "missing_token"});
     constexpr auto u64_max = std::numeric_limits<std::uint64_t>::max();
+    detail::config_reader r(j, "vocabulary");
     vocabulary_config c;
-    if (!j.contains("fields")) {
-      throw config_error("vocabulary.fields", "an array of field names");
-    }
-    c.fields = detail::json_strings(j["fields"], "vocabulary.fields");
-    c.min_count = detail::json_unsigned(j, where, "min_count", c.min_count, 1, u64_max);
-    c.max_size = detail::json_unsigned(j, where, "max_size", c.max_size, 0, u64_max);
-    c.oov_buckets = static_cast<std::uint32_t>(detail::json_unsigned(
-        j, where, "oov_buckets", c.oov_buckets, 1, std::numeric_limits<std::uint32_t>::max()));
-    c.seed = detail::json_unsigned(j, where, "seed", c.seed, 0, u64_max);
-    c.output_fields = detail::json_bool(j, where, "output_fields", c.output_fields);
-    c.missing_token = detail::json_string(j, where, "missing_token", c.missing_token);
+    r.require("fields", c.fields);
+    r.read("min_count", c.min_count, std::uint64_t{1}, u64_max);
+    r.read("max_size", c.max_size);
+    r.read("oov_buckets", c.oov_buckets, std::uint32_t{1},
+           std::numeric_limits<std::uint32_t>::max());
+    r.read("seed", c.seed);
+    r.read("output_fields", c.output_fields);
+    r.read("missing_token", c.missing_token);
+    r.finish();
     c.validate();
     return c;
   }
@@ -325,19 +321,17 @@ public:
   /// for a bad configuration and `input_error` naming the JSON path (e.g.
   /// `vocabularies[1].values[3]`) for a bad vocabulary (wrong field, repeated or empty value).
   [[nodiscard]] static vocabulary from_json(const nlohmann::json& j) {
-    detail::json_check_transform(j, "vocabulary");
-    detail::json_require_object(j, "vocabulary", {"transform", "config", "vocabularies"});
-    if (!j.contains("config")) {
-      throw config_error("vocabulary.config", "the vocabulary's configuration object");
-    }
-    vocabulary v(config::from_json(j["config"]));
+    detail::config_reader r(j, "vocabulary");
+    r.require_transform("vocabulary");
+    vocabulary v(config::from_json(r.at("config")));
     const std::size_t n = v.cfg_.fields.size();
     const auto bad = [](std::string path, std::string expected, std::string found = {}) {
       return input_error({"<vocabulary JSON>", 0, 0, std::move(path)}, std::move(expected),
                          std::move(found));
     };
-    if (!j.contains("vocabularies") || !j["vocabularies"].is_array() ||
-        j["vocabularies"].size() != n) {
+    const nlohmann::json* vocabularies = r.find("vocabularies");
+    r.finish();
+    if (vocabularies == nullptr || !vocabularies->is_array() || vocabularies->size() != n) {
       std::string expected = "an array of ";
       expected += std::to_string(n);
       expected += " vocabularies, one per field";
@@ -345,10 +339,8 @@ public:
     }
     std::vector<field_vocabulary> loaded(n);
     for (std::size_t f = 0; f < n; ++f) {
-      const nlohmann::json& e = j["vocabularies"][f];
-      std::string path = "vocabularies[";
-      path += std::to_string(f);
-      path += ']';
+      const nlohmann::json& e = (*vocabularies)[f];
+      const std::string path = detail::indexed_path("vocabularies", f);
       if (!e.is_object() || !e.contains("field") || !e["field"].is_string() ||
           e["field"].get<std::string>() != v.cfg_.fields[f]) {
         std::string expected = "an object for field '";
@@ -371,30 +363,21 @@ public:
       for (std::size_t i = 0; i < e["values"].size(); ++i) {
         const nlohmann::json& value = e["values"][i];
         const nlohmann::json& count = e["counts"][i];
-        std::string item = path;
-        item += ".values[";
-        item += std::to_string(i);
-        item += ']';
+        const std::string item = detail::indexed_path(detail::field_path(path, "values"), i);
         if (!value.is_string() || value.get<std::string>().empty()) {
           throw bad(item, "a non-empty string", value.dump());
         }
         if (!count.is_number_unsigned() &&
             !(count.is_number_integer() && count.get<std::int64_t>() >= 0)) {
-          std::string where = path;
-          where += ".counts[";
-          where += std::to_string(i);
-          where += ']';
-          throw bad(where, "a non-negative integer", count.dump());
+          throw bad(detail::indexed_path(detail::field_path(path, "counts"), i),
+                    "a non-negative integer", count.dump());
         }
         fv.values.push_back(value.get<std::string>());
         fv.counts.push_back(count.get<std::uint64_t>());
       }
       if (const std::size_t dup = fv.build_index(); dup != fv.values.size()) {
-        std::string item = path;
-        item += ".values[";
-        item += std::to_string(dup);
-        item += ']';
-        throw bad(item, "a value not listed before", fv.values[dup]);
+        throw bad(detail::indexed_path(detail::field_path(path, "values"), dup),
+                  "a value not listed before", fv.values[dup]);
       }
     }
     v.check_dimension(loaded, "<vocabulary JSON>");
@@ -471,20 +454,7 @@ private:
   }
 
   void check_width(std::size_t width, std::uint64_t line) const {
-    if (width != cfg_.fields.size()) {
-      std::string expected = std::to_string(cfg_.fields.size());
-      expected += " values, one per field (";
-      for (std::size_t f = 0; f < cfg_.fields.size(); ++f) {
-        if (f != 0) {
-          expected += ", ";
-        }
-        expected += cfg_.fields[f];
-      }
-      expected += ')';
-      std::string found = std::to_string(width);
-      found += " values";
-      throw input_error({"<vocabulary row>", line}, expected, found);
-    }
+    detail::check_row_width(width, cfg_.fields, "<vocabulary row>", line);
   }
 
   config cfg_;

@@ -16,11 +16,13 @@
 #include <mlsd/core/error.hpp>
 #include <mlsd/core/time.hpp>
 #include <mlsd/core/version.hpp>
+#include <mlsd/data/detail/config_json.hpp>
 #include <mlsd/data/sketch.hpp>
 
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <array>
 #include <chrono>
 #include <cmath>
 #include <concepts>
@@ -266,20 +268,11 @@ namespace detail {
                                                           : a - b;
 }
 
-[[nodiscard]] inline const char* to_string(window_kind k) noexcept {
-  return k == window_kind::sliding ? "sliding" : "tumbling";
-}
-[[nodiscard]] inline const char* to_string(late_data_policy p) noexcept {
-  return p == late_data_policy::update ? "update" : "drop";
-}
-
-inline std::string window_field(std::size_t i, const char* key) {
-  std::string f = "windows[";
-  f += std::to_string(i);
-  f += "].";
-  f += key;
-  return f;
-}
+inline constexpr std::array<std::pair<window_kind, std::string_view>, 2> window_kind_names = {
+    {{window_kind::sliding, "sliding"}, {window_kind::tumbling, "tumbling"}}};
+inline constexpr std::array<std::pair<late_data_policy, std::string_view>, 2>
+    late_data_policy_names = {
+        {{late_data_policy::update, "update"}, {late_data_policy::drop, "drop"}}};
 
 } // namespace detail
 
@@ -296,27 +289,30 @@ inline void windowed_config::validate() const {
   for (std::size_t i = 0; i < windows.size(); ++i) {
     const window_spec& w = windows[i];
     if (w.name.empty()) {
-      throw config_error(detail::window_field(i, "name"), "a non-empty name");
+      throw config_error(detail::field_path(detail::indexed_path("windows", i), "name"),
+                         "a non-empty name");
     }
     for (std::size_t j = 0; j < i; ++j) {
       if (windows[j].name == w.name) {
-        throw config_error(detail::window_field(i, "name"), "a name no other window has");
+        throw config_error(detail::field_path(detail::indexed_path("windows", i), "name"),
+                           "a name no other window has");
       }
     }
     const std::int64_t width = w.bucket_width.count();
     const std::int64_t length = w.length.count();
     if (width <= 0) {
-      throw config_error(detail::window_field(i, "bucket_width_us"), "a positive span");
+      throw config_error(detail::field_path(detail::indexed_path("windows", i), "bucket_width_us"),
+                         "a positive span");
     }
     if (length <= 0 || length % width != 0) {
-      throw config_error(detail::window_field(i, "length_us"),
+      throw config_error(detail::field_path(detail::indexed_path("windows", i), "length_us"),
                          "a positive multiple of bucket_width_us");
     }
     const std::int64_t buckets = length / width;
     const std::int64_t lateness_buckets =
         allowed_lateness.count() / width + (allowed_lateness.count() % width != 0 ? 1 : 0);
     if (buckets > max_ring_buckets / 2 || lateness_buckets > max_ring_buckets / 2) {
-      throw config_error(detail::window_field(i, "bucket_width_us"),
+      throw config_error(detail::field_path(detail::indexed_path("windows", i), "bucket_width_us"),
                          "at most 2^19 buckets per window and per allowed lateness");
     }
   }
@@ -751,63 +747,52 @@ private:
   std::uint64_t evicted_ = 0;
 };
 
-namespace detail::windowed_json {
+namespace detail {
 
-inline window_kind read_kind(const nlohmann::json& j, const std::string& parent) {
-  const std::string s = sketch_json::string(j, parent, "kind");
-  if (s == "sliding") {
-    return window_kind::sliding;
-  }
-  if (s == "tumbling") {
-    return window_kind::tumbling;
-  }
-  throw config_error(sketch_json::path_of(parent, "kind"), "\"sliding\" or \"tumbling\"");
-}
-
-inline late_data_policy read_policy(const nlohmann::json& j) {
-  const std::string s = sketch_json::string(j, "", "late_policy");
-  if (s == "update") {
-    return late_data_policy::update;
-  }
-  if (s == "drop") {
-    return late_data_policy::drop;
-  }
-  throw config_error("late_policy", "\"update\" or \"drop\"");
-}
-
-inline windowed_config read_config(const nlohmann::json& j) {
-  using sketch_json::field;
+// Reads a `windowed_config` (every field required, unknown keys rejected) and validates it.
+template <class Json>
+[[nodiscard]] windowed_config read_windowed_config(const Json& j) {
+  config_reader r(j, "");
   windowed_config c;
-  const nlohmann::json& windows = field(j, "", "windows");
+  const Json& windows = r.at("windows");
   if (!windows.is_array()) {
-    throw config_error("windows", "an array of windows");
+    throw config_error("windows", expected_found("an array of windows", windows));
   }
   c.windows.clear();
   for (std::size_t i = 0; i < windows.size(); ++i) {
-    std::string parent = "windows[";
-    parent += std::to_string(i);
-    parent += ']';
-    window_spec w;
-    w.name = sketch_json::string(windows[i], parent, "name");
-    w.kind = read_kind(windows[i], parent);
-    w.length = time_span_us(sketch_json::integer(windows[i], parent, "length_us"));
-    w.bucket_width = time_span_us(sketch_json::integer(windows[i], parent, "bucket_width_us"));
-    c.windows.push_back(std::move(w));
+    config_reader w(windows[i], indexed_path("windows", i));
+    window_spec spec;
+    std::int64_t length_us = 0;
+    std::int64_t bucket_width_us = 0;
+    w.require("name", spec.name);
+    w.require_enum("kind", spec.kind, window_kind_names);
+    w.require("length_us", length_us);
+    w.require("bucket_width_us", bucket_width_us);
+    w.finish();
+    spec.length = time_span_us(length_us);
+    spec.bucket_width = time_span_us(bucket_width_us);
+    c.windows.push_back(std::move(spec));
   }
-  c.allowed_lateness = time_span_us(sketch_json::integer(j, "", "allowed_lateness_us"));
-  c.late_policy = read_policy(j);
-  c.max_future_skew = time_span_us(sketch_json::integer(j, "", "max_future_skew_us"));
-  c.ctr_prior.alpha = sketch_json::number(field(j, "", "ctr_prior"), "ctr_prior", "alpha");
-  c.ctr_prior.beta = sketch_json::number(field(j, "", "ctr_prior"), "ctr_prior", "beta");
-  c.track_distinct = sketch_json::boolean(j, "", "track_distinct");
-  c.distinct = sketch_json::read_distinct_config(field(j, "", "distinct"), "distinct");
-  c.idle_sweep_every = sketch_json::unsigned_integer(j, "", "idle_sweep_every",
-                                                     std::numeric_limits<std::uint64_t>::max());
+  std::int64_t lateness_us = 0;
+  std::int64_t skew_us = 0;
+  r.require("allowed_lateness_us", lateness_us);
+  r.require_enum("late_policy", c.late_policy, late_data_policy_names);
+  r.require("max_future_skew_us", skew_us);
+  config_reader prior(r.at("ctr_prior"), "ctr_prior");
+  prior.require("alpha", c.ctr_prior.alpha);
+  prior.require("beta", c.ctr_prior.beta);
+  prior.finish();
+  r.require("track_distinct", c.track_distinct);
+  c.distinct = read_distinct_config(r.at("distinct"), "distinct");
+  r.require("idle_sweep_every", c.idle_sweep_every);
+  r.finish();
+  c.allowed_lateness = time_span_us(lateness_us);
+  c.max_future_skew = time_span_us(skew_us);
   c.validate();
   return c;
 }
 
-} // namespace detail::windowed_json
+} // namespace detail
 
 /// `windowed_config` as JSON: spans as integer microseconds (`*_us`), enums by name, e.g.
 /// `{"windows": [{"name": "5m", "kind": "sliding", "length_us": 300000000, "bucket_width_us":
@@ -818,14 +803,14 @@ void to_json(Json& j, const windowed_config& c) {
   Json windows = Json::array();
   for (const window_spec& w : c.windows) {
     windows.push_back(Json{{"name", w.name},
-                           {"kind", detail::to_string(w.kind)},
+                           {"kind", detail::enum_name(w.kind, detail::window_kind_names)},
                            {"length_us", w.length.count()},
                            {"bucket_width_us", w.bucket_width.count()}});
   }
   Json distinct = c.distinct;
   j = Json{{"windows", std::move(windows)},
            {"allowed_lateness_us", c.allowed_lateness.count()},
-           {"late_policy", detail::to_string(c.late_policy)},
+           {"late_policy", detail::enum_name(c.late_policy, detail::late_data_policy_names)},
            {"max_future_skew_us", c.max_future_skew.count()},
            {"ctr_prior", Json{{"alpha", c.ctr_prior.alpha}, {"beta", c.ctr_prior.beta}}},
            {"track_distinct", c.track_distinct},
@@ -833,12 +818,12 @@ void to_json(Json& j, const windowed_config& c) {
            {"idle_sweep_every", c.idle_sweep_every}};
 }
 
-/// Reads a `windowed_config` (every field required) and validates it. Throws `config_error`
-/// naming the field, e.g. `windows[0].length_us` or `distinct.precision`.
+/// Reads a `windowed_config` (every field required, unknown keys are errors) and validates it.
+/// Throws `config_error` naming the field, e.g. `windows[0].length_us` or `distinct.precision`.
 template <class Json>
 requires std::same_as<Json, nlohmann::json>
 void from_json(const Json& j, windowed_config& c) {
-  c = detail::windowed_json::read_config(j);
+  c = detail::read_windowed_config(j);
 }
 
 } // namespace data
