@@ -2,16 +2,21 @@
 // parser sits on: counting the newlines of the same file with the same chunked fread.
 //
 //   parse_libsvm/mlsd          file -> libsvm_source::read -> sparse_row (labels, indices, values)
+//   parse_libsvm/fast_float_only  the same with libsvm_config::fast_paths off: every number
+//                              through fast_float (the ablation that shows what the fast path buys)
 //   parse_libsvm/newline_scan  file -> fread in 1 MiB chunks -> memchr('\n') count
 //
-// Both report bytes processed (MB/s). The file (about 134 MB: ~180,000 rows, 30 to 50 sorted
-// indices up to 1,000,000 per row, 6-significant-digit values, labels +1 / -1, fixed seed) is
-// generated once into $MLSD_BENCH_DIR, or into the system's temporary directory, and reused by
-// later runs. Run with:
+// Both report bytes processed (MB/s); parse_libsvm/mlsd also reports the process's peak resident
+// memory (max_rss_MiB) beside the file's size (file_MiB), which shows that memory stays bounded.
+// The file (about 134 MB: ~180,000 rows, 30 to 50 sorted indices up to 1,000,000 per row,
+// 6-significant-digit values, labels +1 / -1, fixed seed) is generated once into $MLSD_BENCH_DIR,
+// or into the system's temporary directory, and reused by later runs. Run with:
 //   parse_bench --benchmark_repetitions=5 --benchmark_report_aggregates_only=true
 #include <mlsd/data/libsvm.hpp>
 
 #include <benchmark/benchmark.h>
+
+#include <sys/resource.h>
 
 #include <algorithm>
 #include <charconv>
@@ -96,13 +101,15 @@ const fs::path& libsvm_file() {
   return path;
 }
 
-void parse_libsvm_mlsd(benchmark::State& state) {
+void parse_libsvm(benchmark::State& state, bool fast_paths) {
   const fs::path& path = libsvm_file();
   const auto bytes = static_cast<std::int64_t>(fs::file_size(path));
   std::vector<mlsd::sparse_row> rows(256);
   std::uint64_t total_rows = 0;
   for (auto _ : state) {
-    mlsd::data::libsvm_source source(path);
+    mlsd::data::libsvm_config cfg;
+    cfg.fast_paths = fast_paths;
+    mlsd::data::libsvm_source source(path, cfg);
     std::uint64_t nnz = 0;
     while (const std::size_t n = source.read(rows)) {
       total_rows += n;
@@ -113,8 +120,21 @@ void parse_libsvm_mlsd(benchmark::State& state) {
     benchmark::DoNotOptimize(nnz);
   }
   state.SetBytesProcessed(state.iterations() * bytes);
+  // Bounded memory: the process's peak resident set (benchmark library included) against the
+  // size of the file it streamed. getrusage reports ru_maxrss in KiB on Linux.
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  state.counters["max_rss_MiB"] = static_cast<double>(usage.ru_maxrss) / 1024.0;
+  state.counters["file_MiB"] = static_cast<double>(bytes) / 1048576.0;
   state.counters["rows"] =
       benchmark::Counter(static_cast<double>(total_rows), benchmark::Counter::kIsRate);
+}
+
+void parse_libsvm_mlsd(benchmark::State& state) {
+  parse_libsvm(state, true);
+}
+void parse_libsvm_fast_float_only(benchmark::State& state) {
+  parse_libsvm(state, false);
 }
 
 void parse_libsvm_newline_scan(benchmark::State& state) {
@@ -150,6 +170,10 @@ void parse_libsvm_newline_scan(benchmark::State& state) {
 
 BENCHMARK(parse_libsvm_mlsd)
     ->Name("parse_libsvm/mlsd")
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
+BENCHMARK(parse_libsvm_fast_float_only)
+    ->Name("parse_libsvm/fast_float_only")
     ->Unit(benchmark::kMillisecond)
     ->UseRealTime();
 BENCHMARK(parse_libsvm_newline_scan)

@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <charconv>
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
@@ -516,7 +517,8 @@ TEST_CASE("libsvm: config validation and JSON round trip", "[data][parser]") {
   const nlohmann::json j = cfg;
   CHECK(j == nlohmann::json{{"index_base", 0},
                             {"chunk_bytes", 4096},
-                            {"max_line_bytes", std::size_t{64} << 20}});
+                            {"max_line_bytes", std::size_t{64} << 20},
+                            {"fast_paths", true}});
   CHECK(j.get<libsvm_config>() == cfg);
   CHECK(nlohmann::json::parse(R"({"index_base": 0})").get<libsvm_config>() ==
         libsvm_config::libfm());
@@ -525,8 +527,55 @@ TEST_CASE("libsvm: config validation and JSON round trip", "[data][parser]") {
   CHECK_THROWS_WITH(nlohmann::json::parse(R"({"index_base": -1})").get<libsvm_config>(),
                     "config field 'libsvm_config.index_base': expected an integer from 0 to "
                     "4294967295");
-  CHECK_THROWS_WITH(nlohmann::json::parse(R"({"base": 0})").get<libsvm_config>(),
-                    Catch::StartsWith("config field 'libsvm_config.base': expected one of the "
-                                      "known keys (index_base, chunk_bytes, max_line_bytes)"));
+  CHECK_THROWS_WITH(
+      nlohmann::json::parse(R"({"base": 0})").get<libsvm_config>(),
+      Catch::StartsWith("config field 'libsvm_config.base': expected one of the "
+                        "known keys (index_base, chunk_bytes, max_line_bytes, fast_paths)"));
   CHECK_THROWS_AS(nlohmann::json::parse("[1]").get<libsvm_config>(), mlsd::config_error);
+}
+
+TEST_CASE("libsvm: the fast paths change nothing but the speed", "[data][parser]") {
+  // Rows of many shapes (plain decimals of every length, exponents, signs, long indices, the
+  // last pair of a line, CRLF) parsed with and without the word-at-a-time fast paths.
+  std::mt19937_64 rng(7);
+  std::string text;
+  const char* const shapes[] = {"0.5",       "1",        "-0.25",      "1e-3", "+2",
+                                "0.1234567", "12345678", "3.14159265", ".5",   "-7",
+                                "0.000001",  "1E5",      "16777217",   "0"};
+  for (int r = 0; r < 3000; ++r) {
+    text += (rng() & 1) != 0 ? "+1" : "-1";
+    std::uint32_t index = 0;
+    const auto nnz = static_cast<int>(rng() % 12);
+    for (int k = 0; k < nnz; ++k) {
+      index += 1 + static_cast<std::uint32_t>(rng() % (k % 3 == 0 ? 10'000'000 : 50));
+      text += ' ';
+      text += std::to_string(index);
+      text += ':';
+      if (rng() % 3 == 0) {
+        text += shapes[rng() % std::size(shapes)];
+      } else {
+        char buf[32];
+        text.append(buf, std::to_chars(buf, buf + sizeof buf,
+                                       static_cast<float>(rng() % 100000) / 997.0f,
+                                       std::chars_format::general, 1 + static_cast<int>(rng() % 8))
+                             .ptr);
+      }
+    }
+    text += (r % 5 == 0) ? "\r\n" : "\n";
+  }
+  libsvm_config slow;
+  slow.fast_paths = false;
+  auto fast_source = libsvm_source(line_reader::from_string(text, "fast"));
+  auto slow_source = libsvm_source(line_reader::from_string(text, "slow"), slow);
+  const auto fast_rows = read_all(fast_source);
+  const auto slow_rows = read_all(slow_source);
+  REQUIRE(fast_rows.size() == 3000);
+  REQUIRE(slow_rows.size() == fast_rows.size());
+  std::size_t differing = 0;
+  for (std::size_t i = 0; i < fast_rows.size(); ++i) {
+    differing += fast_rows[i].label != slow_rows[i].label ||
+                 fast_rows[i].indices != slow_rows[i].indices ||
+                 fast_rows[i].values != slow_rows[i].values;
+  }
+  CHECK(differing == 0);
 }
