@@ -37,7 +37,7 @@ def main():
         if b.get("run_type") != "iteration":
             continue
         scale = {"ns": 1e-6, "us": 1e-3, "ms": 1.0, "s": 1e3}[b.get("time_unit", "ns")]
-        name = b["run_name"]
+        name = b["run_name"].removesuffix("/real_time")
         times[name].append(b["real_time"] * scale)
         speeds[name].append(b["bytes_per_second"] / 1e6)
         for key in ("max_rss_MiB", "file_MiB"):
