@@ -1,18 +1,16 @@
 // The Criteo TSV source and line parser (include/mlsd/data/criteo.hpp).
 #include <mlsd/data/criteo.hpp>
 
+#include "parser_fixtures.hpp"
+
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
 #include <cstdint>
 #include <filesystem>
-#include <fstream>
-#include <iterator>
 #include <optional>
 #include <string>
 #include <vector>
-
-#include <unistd.h>
 
 namespace {
 
@@ -23,29 +21,13 @@ using mlsd::data::criteo_source;
 using mlsd::data::error_policy;
 using mlsd::data::line_reader;
 
-struct temp_dir {
-  fs::path path;
-  explicit temp_dir(const std::string& tag) {
-    path =
-        fs::temp_directory_path() / ("mlsd_criteo_test_" + std::to_string(::getpid()) + "_" + tag);
-    fs::remove_all(path);
-    fs::create_directories(path);
-  }
-  ~temp_dir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-  [[nodiscard]] fs::path write(const std::string& name, const std::string& bytes) const {
-    const fs::path p = path / name;
-    std::ofstream(p, std::ios::binary) << bytes;
-    return p;
-  }
-};
+using mlsd_test::slurp;
 
-std::string slurp(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
+/// A fresh directory for one test case, removed at the end.
+struct temp_dir : mlsd_test::temp_dir {
+  explicit temp_dir(std::string_view tag)
+      : mlsd_test::temp_dir("criteo", tag) {}
+};
 
 /// The columns of a valid labelled line, as text; tests edit one and join them.
 std::vector<std::string> good_columns() {
@@ -89,23 +71,14 @@ criteo_source from_text(const std::string& text, criteo_config cfg = {}, error_p
   return criteo_source(line_reader::from_string(text, "day_0"), cfg, std::move(policy));
 }
 
+/// Every record of `s`, read 2 at a time (so that reads span several calls).
 std::vector<criteo_record> read_all(criteo_source& s) {
-  std::vector<criteo_record> all;
-  std::vector<criteo_record> buf(2);
-  while (const std::size_t n = s.read(buf)) {
-    all.insert(all.end(), buf.begin(), buf.begin() + static_cast<std::ptrdiff_t>(n));
-  }
-  return all;
+  return mlsd_test::read_all(s, 2);
 }
 
+/// The message of the `input_error` reading `text` throws, or "" when none is thrown.
 std::string error_of(const std::string& text, criteo_config cfg = {}) {
-  auto s = from_text(text, cfg);
-  try {
-    (void)read_all(s);
-  } catch (const mlsd::input_error& e) {
-    return e.what();
-  }
-  return {};
+  return mlsd_test::error_of(from_text(text, cfg), 2);
 }
 
 } // namespace
@@ -290,7 +263,7 @@ TEST_CASE("criteo: config JSON round trip and validation", "[data][parser]") {
   CHECK(cfg.column_count() == 39);
   CHECK(criteo_config{}.column_count() == 40);
   CHECK_THROWS_WITH(nlohmann::json::parse(R"({"has_label": 1})").get<criteo_config>(),
-                    "config field 'criteo_config.has_label': expected a boolean");
+                    "config field 'criteo_config.has_label': expected true or false, found 1");
   CHECK_THROWS_WITH(nlohmann::json::parse(R"({"chunk_bytes": 0})").get<criteo_config>(),
                     "config field 'criteo_config.chunk_bytes': expected a positive size");
 }

@@ -1,17 +1,15 @@
 // The libffm source and line parser (include/mlsd/data/libffm.hpp).
 #include <mlsd/data/libffm.hpp>
 
+#include "parser_fixtures.hpp"
+
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
 #include <cstdint>
 #include <filesystem>
-#include <fstream>
-#include <iterator>
 #include <string>
 #include <vector>
-
-#include <unistd.h>
 
 namespace {
 
@@ -22,52 +20,26 @@ using mlsd::data::libffm_config;
 using mlsd::data::libffm_source;
 using mlsd::data::line_reader;
 
-/// A fresh directory for one test case, removed at the end.
-struct temp_dir {
-  fs::path path;
-  explicit temp_dir(const std::string& tag) {
-    path =
-        fs::temp_directory_path() / ("mlsd_libffm_test_" + std::to_string(::getpid()) + "_" + tag);
-    fs::remove_all(path);
-    fs::create_directories(path);
-  }
-  ~temp_dir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-  [[nodiscard]] fs::path write(const std::string& name, const std::string& bytes) const {
-    const fs::path p = path / name;
-    std::ofstream(p, std::ios::binary) << bytes;
-    return p;
-  }
-};
+using mlsd_test::slurp;
 
-std::string slurp(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
+/// A fresh directory for one test case, removed at the end.
+struct temp_dir : mlsd_test::temp_dir {
+  explicit temp_dir(std::string_view tag)
+      : mlsd_test::temp_dir("libffm", tag) {}
+};
 
 libffm_source from_text(const std::string& text, libffm_config cfg = {}, error_policy policy = {}) {
   return libffm_source(line_reader::from_string(text, "mem.ffm"), cfg, std::move(policy));
 }
 
+/// Every record of `s`, read 2 at a time (so that reads span several calls).
 std::vector<sparse_row> read_all(libffm_source& s) {
-  std::vector<sparse_row> all;
-  std::vector<sparse_row> buf(2);
-  while (const std::size_t n = s.read(buf)) {
-    all.insert(all.end(), buf.begin(), buf.begin() + static_cast<std::ptrdiff_t>(n));
-  }
-  return all;
+  return mlsd_test::read_all(s, 2);
 }
 
+/// The message of the `input_error` reading `text` throws, or "" when none is thrown.
 std::string error_of(const std::string& text, libffm_config cfg = {}) {
-  auto s = from_text(text, cfg);
-  try {
-    (void)read_all(s);
-  } catch (const mlsd::input_error& e) {
-    return e.what();
-  }
-  return {};
+  return mlsd_test::error_of(from_text(text, cfg), 2);
 }
 
 using u32s = std::vector<std::uint32_t>;
@@ -193,6 +165,9 @@ TEST_CASE("libffm: config validation and JSON round trip", "[data][parser]") {
   CHECK(j.get<libffm_config>() == cfg);
   CHECK(nlohmann::json::object().get<libffm_config>() == libffm_config{});
   CHECK_THROWS_WITH(nlohmann::json::parse(R"({"chunk_bytes": "big"})").get<libffm_config>(),
-                    Catch::StartsWith("config field 'libffm_config.chunk_bytes': expected an "
-                                      "integer from 0 to"));
+                    "config field 'libffm_config.chunk_bytes': expected an integer from 0 to "
+                    "18446744073709551615, found \"big\"");
+  CHECK_THROWS_WITH(nlohmann::json::parse(R"({"index_base": 0, "fields": 3})").get<libffm_config>(),
+                    "config field 'libffm_config.fields': expected one of the known keys "
+                    "(index_base, chunk_bytes, max_line_bytes)");
 }

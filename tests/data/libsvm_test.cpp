@@ -1,6 +1,8 @@
 // The LIBSVM / libFM source and line parser (include/mlsd/data/libsvm.hpp).
 #include <mlsd/data/libsvm.hpp>
 
+#include "parser_fixtures.hpp"
+
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
@@ -10,14 +12,10 @@
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
-#include <fstream>
-#include <iterator>
 #include <random>
 #include <sstream>
 #include <string>
 #include <vector>
-
-#include <unistd.h>
 
 namespace {
 
@@ -28,54 +26,26 @@ using mlsd::data::libsvm_config;
 using mlsd::data::libsvm_source;
 using mlsd::data::line_reader;
 
-/// A fresh directory for one test case, removed at the end.
-struct temp_dir {
-  fs::path path;
-  explicit temp_dir(const std::string& tag) {
-    path =
-        fs::temp_directory_path() / ("mlsd_libsvm_test_" + std::to_string(::getpid()) + "_" + tag);
-    fs::remove_all(path);
-    fs::create_directories(path);
-  }
-  ~temp_dir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-  [[nodiscard]] fs::path write(const std::string& name, const std::string& bytes) const {
-    const fs::path p = path / name;
-    std::ofstream(p, std::ios::binary) << bytes;
-    return p;
-  }
-};
+using mlsd_test::slurp;
 
-std::string slurp(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
+/// A fresh directory for one test case, removed at the end.
+struct temp_dir : mlsd_test::temp_dir {
+  explicit temp_dir(std::string_view tag)
+      : mlsd_test::temp_dir("libsvm", tag) {}
+};
 
 libsvm_source from_text(const std::string& text, libsvm_config cfg = {}, error_policy policy = {}) {
   return libsvm_source(line_reader::from_string(text, "mem.svm"), cfg, std::move(policy));
 }
 
-/// Every row of `s`, read 3 at a time (so that reads span several calls).
+/// Every record of `s`, read 3 at a time (so that reads span several calls).
 std::vector<sparse_row> read_all(libsvm_source& s) {
-  std::vector<sparse_row> all;
-  std::vector<sparse_row> buf(3);
-  while (const std::size_t n = s.read(buf)) {
-    all.insert(all.end(), buf.begin(), buf.begin() + static_cast<std::ptrdiff_t>(n));
-  }
-  return all;
+  return mlsd_test::read_all(s, 3);
 }
 
 /// The message of the `input_error` reading `text` throws, or "" when none is thrown.
 std::string error_of(const std::string& text, libsvm_config cfg = {}) {
-  auto s = from_text(text, cfg);
-  try {
-    (void)read_all(s);
-  } catch (const mlsd::input_error& e) {
-    return e.what();
-  }
-  return {};
+  return mlsd_test::error_of(from_text(text, cfg), 3);
 }
 
 using idx = std::vector<std::uint32_t>;
@@ -526,12 +496,14 @@ TEST_CASE("libsvm: config validation and JSON round trip", "[data][parser]") {
                     "config field 'libsvm_config.index_base': expected 0 or 1");
   CHECK_THROWS_WITH(nlohmann::json::parse(R"({"index_base": -1})").get<libsvm_config>(),
                     "config field 'libsvm_config.index_base': expected an integer from 0 to "
-                    "4294967295");
-  CHECK_THROWS_WITH(
-      nlohmann::json::parse(R"({"base": 0})").get<libsvm_config>(),
-      Catch::StartsWith("config field 'libsvm_config.base': expected one of the "
-                        "known keys (index_base, chunk_bytes, max_line_bytes, fast_paths)"));
-  CHECK_THROWS_AS(nlohmann::json::parse("[1]").get<libsvm_config>(), mlsd::config_error);
+                    "4294967295, found -1");
+  CHECK_THROWS_WITH(nlohmann::json::parse(R"({"base": 0})").get<libsvm_config>(),
+                    "config field 'libsvm_config.base': expected one of the known keys "
+                    "(index_base, chunk_bytes, max_line_bytes, fast_paths)");
+  CHECK_THROWS_WITH(nlohmann::json::parse(R"({"fast_paths": 1})").get<libsvm_config>(),
+                    "config field 'libsvm_config.fast_paths': expected true or false, found 1");
+  CHECK_THROWS_WITH(nlohmann::json::parse("[1]").get<libsvm_config>(),
+                    "config field 'libsvm_config': expected a JSON object, found [1]");
 }
 
 TEST_CASE("libsvm: the fast paths change nothing but the speed", "[data][parser]") {

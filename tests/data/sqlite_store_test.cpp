@@ -3,6 +3,8 @@
 // message.
 #include <mlsd/data/sqlite_store.hpp>
 
+#include "parser_fixtures.hpp"
+
 #include <catch2/catch.hpp>
 
 #include <nlohmann/json.hpp>
@@ -14,7 +16,6 @@
 #include <fstream>
 #include <optional>
 #include <string>
-#include <unistd.h>
 #include <utility>
 #include <vector>
 
@@ -43,20 +44,9 @@ timed_value<T> value_at(T v, std::int64_t event_s, std::int64_t known_s,
 }
 
 // A fresh directory per test case, removed at the end.
-struct temp_dir {
+struct temp_dir : mlsd_test::temp_dir {
   explicit temp_dir(const std::string& name)
-      : path(std::filesystem::temp_directory_path() /
-             ("mlsd_sqlite_store_test_" + std::to_string(::getpid()) + "_" + name)) {
-    std::filesystem::remove_all(path);
-    std::filesystem::create_directories(path);
-  }
-  ~temp_dir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path, ec);
-  }
-  temp_dir(const temp_dir&) = delete;
-  temp_dir& operator=(const temp_dir&) = delete;
-  std::filesystem::path path;
+      : mlsd_test::temp_dir("sqlite_store", name) {}
 };
 
 sqlite_store_config config_for(const std::filesystem::path& file) {

@@ -30,8 +30,9 @@
 #include <mlsd/core/error.hpp>
 #include <mlsd/core/roles.hpp>
 #include <mlsd/core/version.hpp>
+#include <mlsd/data/detail/config_json.hpp>
+#include <mlsd/data/detail/line_parsing.hpp>
 #include <mlsd/data/ingest.hpp>
-#include <mlsd/data/libsvm.hpp>
 #include <mlsd/data/numbers.hpp>
 
 #include <nlohmann/json.hpp>
@@ -112,9 +113,9 @@ struct criteo_config {
 template <class Json>
 requires std::same_as<Json, nlohmann::json>
 void to_json(Json& j, const criteo_config& c) {
-  j = Json{{"has_label", c.has_label},
-           {"chunk_bytes", c.chunk_bytes},
-           {"max_line_bytes", c.max_line_bytes}};
+  j = Json::object();
+  j["has_label"] = c.has_label;
+  detail::write_reader_sizes(j, c.chunk_bytes, c.max_line_bytes);
 }
 
 /// Reads a `criteo_config` from JSON; missing keys keep their defaults. Throws `config_error`
@@ -122,11 +123,11 @@ void to_json(Json& j, const criteo_config& c) {
 template <class Json>
 requires std::same_as<Json, nlohmann::json>
 void from_json(const Json& j, criteo_config& c) {
-  detail::check_config_keys(j, "criteo_config", {"has_label", "chunk_bytes", "max_line_bytes"});
+  detail::config_reader r(j, "criteo_config");
   criteo_config out;
-  detail::read_config_field(j, "criteo_config", "has_label", out.has_label);
-  detail::read_config_field(j, "criteo_config", "chunk_bytes", out.chunk_bytes);
-  detail::read_config_field(j, "criteo_config", "max_line_bytes", out.max_line_bytes);
+  r.read("has_label", out.has_label);
+  detail::read_reader_sizes(r, out.chunk_bytes, out.max_line_bytes);
+  r.finish();
   out.validate();
   c = out;
 }
@@ -277,17 +278,7 @@ private:
 inline bool parse_criteo_line(std::string_view text, criteo_record& record,
                               const criteo_config& cfg = {}, const input_position& where = {}) {
   const criteo_format format(cfg);
-  detail::line_failure why;
-  switch (format.parse(text, record, why)) {
-  case detail::line_status::record:
-    return true;
-  case detail::line_status::blank:
-    return false;
-  case detail::line_status::bad:
-    break;
-  }
-  record.clear();
-  throw detail::to_input_error(why, where.file, where.line);
+  return detail::parse_one_line(format, text, record, where);
 }
 
 /// A Criteo TSV file (or text) as a `data::source` of `criteo_record`s, read in bounded memory.

@@ -24,8 +24,9 @@
 #include <mlsd/core/roles.hpp>
 #include <mlsd/core/sparse.hpp>
 #include <mlsd/core/version.hpp>
+#include <mlsd/data/detail/config_json.hpp>
+#include <mlsd/data/detail/line_parsing.hpp>
 #include <mlsd/data/ingest.hpp>
-#include <mlsd/data/libsvm.hpp>
 
 #include <nlohmann/json.hpp>
 
@@ -64,9 +65,9 @@ struct libffm_config {
 template <class Json>
 requires std::same_as<Json, nlohmann::json>
 void to_json(Json& j, const libffm_config& c) {
-  j = Json{{"index_base", c.index_base},
-           {"chunk_bytes", c.chunk_bytes},
-           {"max_line_bytes", c.max_line_bytes}};
+  j = Json::object();
+  j["index_base"] = c.index_base;
+  detail::write_reader_sizes(j, c.chunk_bytes, c.max_line_bytes);
 }
 
 /// Reads a `libffm_config` from JSON; missing keys keep their defaults. Throws `config_error`
@@ -74,11 +75,11 @@ void to_json(Json& j, const libffm_config& c) {
 template <class Json>
 requires std::same_as<Json, nlohmann::json>
 void from_json(const Json& j, libffm_config& c) {
-  detail::check_config_keys(j, "libffm_config", {"index_base", "chunk_bytes", "max_line_bytes"});
+  detail::config_reader r(j, "libffm_config");
   libffm_config out;
-  detail::read_config_field(j, "libffm_config", "index_base", out.index_base);
-  detail::read_config_field(j, "libffm_config", "chunk_bytes", out.chunk_bytes);
-  detail::read_config_field(j, "libffm_config", "max_line_bytes", out.max_line_bytes);
+  r.read("index_base", out.index_base);
+  detail::read_reader_sizes(r, out.chunk_bytes, out.max_line_bytes);
+  r.finish();
   out.validate();
   c = out;
 }
@@ -148,17 +149,7 @@ private:
 inline bool parse_libffm_line(std::string_view text, sparse_row& row, const libffm_config& cfg = {},
                               const input_position& where = {}) {
   const libffm_format format(cfg);
-  detail::line_failure why;
-  switch (format.parse(text, row, why)) {
-  case detail::line_status::record:
-    return true;
-  case detail::line_status::blank:
-    return false;
-  case detail::line_status::bad:
-    break;
-  }
-  row.clear();
-  throw detail::to_input_error(why, where.file, where.line);
+  return detail::parse_one_line(format, text, row, where);
 }
 
 /// A libffm file (or text) as a `data::source` of `sparse_row`s whose `fields` are filled, read in
