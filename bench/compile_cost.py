@@ -12,7 +12,8 @@ instantiation, no code generation) of one-line translation units:
 - `baseline`: only mlsd's dependencies, in the order mlsd includes them: `<xsimd/xsimd.hpp>`,
   `<Eigen/Dense>`, `<nlohmann/json.hpp>`, `<fast_float/fast_float.h>`, `<xxhash.h>` (with
   `XXH_INLINE_ALL`, as mlsd includes it);
-- `<mlsd/mlsd.hpp>`, the umbrella of everything mlsd offers;
+- `<mlsd/mlsd.hpp>`, the umbrella of everything mlsd offers but the data step (`<mlsd/data.hpp>`,
+  measured with the other umbrellas);
 - for information: every other umbrella header `include/mlsd/<name>.hpp` (found by globbing, so
   new stages are picked up), each dependency header alone, the baseline followed by
   `<mlsd/mlsd.hpp>` (what mlsd adds to a file that already uses its dependencies), an empty file
