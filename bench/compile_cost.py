@@ -226,8 +226,8 @@ def markdown_table(units, compilers, medians, reps):
     for name, kind, cells in table_rows(units, compilers, medians):
         shown = "(nothing)" if name == EMPTY else (
             "`" + name + "`" if name.startswith("<") else
-            "the three dependencies" if name == BASELINE else
-            f"the three dependencies, then `<{MLSD}>`")
+            "all of mlsd's dependencies" if name == BASELINE else
+            f"all of mlsd's dependencies, then `<{MLSD}>`")
         strong = name in (BASELINE, f"<{MLSD}>")
         row = f"| {'**' + shown + '**' if strong else shown} | {kind} |"
         for ms, ratio in cells:
