@@ -325,7 +325,8 @@ def main():
             "repo_commit": repo_commit(repo),
             "machine": machine(),
             "loadavg_before_after": [load_before, load_after],
-            "flags": flags,
+            # The repository's path is a property of the machine, not of the measurement.
+            "flags": [f.replace(repo, "<repo>") for f in flags],
             "reps": args.reps,
             "warmup": args.warmup,
             "max_ratio": args.max_ratio,
