@@ -1,0 +1,159 @@
+/// @file
+/// The vocabulary every training loop in mlsd shares: the options (epochs, mini-batches,
+/// shuffling, seed, threads and their mode, learning-rate schedule, early stopping), the per-epoch
+/// report a progress callback receives, and the `sgd_model` concept the sparse models (LR, FM,
+/// FFM) implement so that one trainer (model/trainer.hpp) drives them all.
+#pragma once
+
+#include <mlsd/core/error.hpp>
+#include <mlsd/core/roles.hpp>
+#include <mlsd/core/sparse.hpp>
+#include <mlsd/core/version.hpp>
+#include <mlsd/model/loss.hpp>
+
+#include <cmath>
+#include <concepts>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+MLSD_BEGIN_NAMESPACE
+namespace model {
+
+/// How several threads share the work of an epoch.
+///
+/// - `deterministic`: each thread trains its own copy of the model on a fixed shard of the
+///   epoch's (seeded) order, and the copies are averaged in thread order at the end of every
+///   epoch (iterative parameter mixing, McDonald et al. 2010; Zinkevich et al. 2010). The same
+///   seed and thread count give a bit-identical model. With one thread it is plain sequential SGD.
+/// - `hogwild`: the threads update one shared model without locks (Recht et al. 2011). Faster, and
+///   the result depends on the interleaving: not reproducible bit for bit.
+enum class parallel_mode { deterministic, hogwild };
+
+/// The learning-rate multiplier at the start of epoch `e` (counted from 0), applied on top of the
+/// model's own base learning rate:
+/// - `constant`: 1;
+/// - `inverse_sqrt`: `1 / sqrt(1 + e)`;
+/// - `exponential`: `decay^e`.
+struct learning_rate_schedule {
+  enum class kind { constant, inverse_sqrt, exponential };
+  kind type = kind::constant;
+  /// The factor per epoch of `exponential`, in (0, 1].
+  double decay = 0.9;
+
+  [[nodiscard]] double multiplier(std::size_t epoch) const noexcept {
+    switch (type) {
+    case kind::inverse_sqrt:
+      return 1.0 / std::sqrt(1.0 + static_cast<double>(epoch));
+    case kind::exponential:
+      return std::pow(decay, static_cast<double>(epoch));
+    case kind::constant:
+      break;
+    }
+    return 1.0;
+  }
+};
+
+/// Stop when the validation loss has not improved by more than `min_delta` for `patience`
+/// epochs, and restore the model of the best epoch. `patience = 0` turns it off. Needs a
+/// validation set.
+struct early_stopping {
+  std::size_t patience = 0;
+  double min_delta = 0.0;
+};
+
+/// The options of a training run.
+struct train_options {
+  /// Passes over the training data (an upper bound when early stopping is on).
+  std::size_t epochs = 10;
+  /// Examples per mini-batch: the unit of work a thread takes, of shuffling, and of progress
+  /// reports. The sparse models step after every example inside it (per-example SGD, as libFM,
+  /// xLearn and libffm do); models that average a gradient over the batch (MLP, two-tower with
+  /// in-batch negatives) take one step per batch.
+  std::size_t batch_size = 256;
+  /// Visit the examples in a new random order every epoch (seeded by `seed` and the epoch).
+  bool shuffle = true;
+  /// Seeds initialisation and shuffling: the same seed gives the same model (see `parallel_mode`).
+  std::uint64_t seed = 1;
+  /// Threads that train; 1 is sequential.
+  std::size_t threads = 1;
+  parallel_mode mode = parallel_mode::deterministic;
+  learning_rate_schedule schedule{};
+  early_stopping stopping{};
+
+  /// @throws mlsd::config_error naming the field of the first invalid value.
+  void validate() const {
+    if (epochs == 0) {
+      throw config_error("epochs", "at least 1");
+    }
+    if (batch_size == 0) {
+      throw config_error("batch_size", "at least 1");
+    }
+    if (threads == 0) {
+      throw config_error("threads", "at least 1");
+    }
+    if (schedule.type == learning_rate_schedule::kind::exponential &&
+        !(schedule.decay > 0.0 && schedule.decay <= 1.0)) {
+      throw config_error("schedule.decay", "a number in (0, 1]");
+    }
+    if (!(stopping.min_delta >= 0.0)) {
+      throw config_error("stopping.min_delta", "a non-negative number");
+    }
+  }
+};
+
+/// What a progress callback learns after each mini-batch (`epoch_done == false`) and at the end of
+/// each epoch (`epoch_done == true`, with the validation loss when there is a validation set).
+struct progress_report {
+  std::size_t epoch = 0;         ///< counted from 0
+  std::size_t epochs = 0;        ///< the configured number of epochs
+  std::size_t examples_done = 0; ///< in this epoch
+  std::size_t examples_total = 0;
+  double train_loss = 0.0; ///< mean loss of the examples seen so far this epoch (before
+                           ///< each one's update: the progressive validation loss)
+  std::optional<double> valid_loss;
+  double seconds = 0.0; ///< since the start of training
+  bool epoch_done = false;
+};
+
+/// Called from the training thread; returning `false` stops training after the current batch.
+using progress_callback = std::function<bool(const progress_report&)>;
+
+/// The outcome of a training run.
+struct training_summary {
+  std::size_t epochs_run = 0;
+  /// The epoch whose model was kept (the last one, or the best one under early stopping).
+  std::size_t best_epoch = 0;
+  std::vector<double> train_loss; ///< per epoch
+  std::vector<double> valid_loss; ///< per epoch, empty without a validation set
+  bool stopped_early = false;
+  double seconds = 0.0;
+};
+
+/// A sparse model that per-example SGD can train (logistic regression, FM, FFM): the contract
+/// between those models and `model::trainer`.
+///
+/// - `cm.margin(x)`: the raw score (a logit under the logistic loss), pure and thread-safe;
+/// - `cm.loss()`: the loss it minimises;
+/// - `m.learn(x, label, rate_multiplier)`: one optimizer step on one example, with the learning
+///   rate scaled by the schedule's multiplier; returns the example's loss *before* the step;
+/// - `m.parameters()`: every number that training changes (weights and optimizer state), as one
+///   contiguous span, so that the deterministic parallel mode can average copies and a Hogwild
+///   run can share one;
+/// - it is a `trainable` scorer (model/../core/roles.hpp): `m(x)` is the prediction and
+///   `m.update(x, label)` is `learn(x, label, 1)`.
+template <class M>
+concept sgd_model = trainable<M> && std::copyable<M> &&
+    requires(M& m, const M& cm, sparse_row_view x, float label, float rate_multiplier) {
+  { cm.margin(x) } -> std::same_as<float>;
+  { cm.loss() } -> std::same_as<loss_function>;
+  { m.learn(x, label, rate_multiplier) } -> std::same_as<float>;
+  { m.parameters() } -> std::same_as<std::span<float>>;
+};
+
+} // namespace model
+MLSD_END_NAMESPACE
