@@ -536,5 +536,135 @@ check_label_availability(const index_split& split, std::span<const event_time> t
   return std::move(out).take();
 }
 
+// ---------------------------------------------------------------------------------------------
+// Stratified split
+// ---------------------------------------------------------------------------------------------
+
+/// A stratified split's policy: a random split that keeps each class's share of the rows equal
+/// on both sides, so that a rare class (747 spam messages in 5,574) is not left out of a small
+/// test set by chance.
+struct stratified_split_config {
+  /// Fraction of rows in the test set: `ceil(test_fraction * n)` rows in total (as
+  /// `random_split`), shared among the classes in proportion to their sizes.
+  double test_fraction = 0.2;
+  std::uint64_t seed = 0;
+
+  void validate() const { detail::check_fraction(test_fraction, "stratified_split.test_fraction"); }
+  friend bool operator==(const stratified_split_config&, const stratified_split_config&) = default;
+};
+
+/// JSON: `{"test_fraction": f, "seed": s}`.
+inline void to_json(nlohmann::json& j, const stratified_split_config& c) {
+  j = nlohmann::json{{"test_fraction", c.test_fraction}, {"seed", c.seed}};
+}
+/// Reads `to_json`'s form (unknown keys are errors); throws `config_error` naming the field.
+inline void from_json(const nlohmann::json& j, stratified_split_config& c) {
+  detail::read_fraction_and_seed(j, "stratified_split", c);
+}
+
+namespace detail {
+
+// The stratified split of rows grouped by class: `members[c]` holds class c's rows in ascending
+// order, classes in ascending order of their label.
+inline index_split stratified_split_of(const std::vector<std::vector<std::size_t>>& members,
+                                       std::size_t n, const stratified_split_config& cfg) {
+  auto n_test = static_cast<std::size_t>(std::ceil(cfg.test_fraction * static_cast<double>(n)));
+  n_test = std::min(n_test, n);
+  // Largest-remainder (Hamilton) apportionment of n_test among the classes: each class gets
+  // floor(n_test * n_c / n), and the rows left over go to the largest remainders (ties: the
+  // smaller class label first), so that the total is exactly n_test.
+  const std::size_t classes = members.size();
+  std::vector<std::size_t> quota(classes);
+  std::vector<std::pair<std::uint64_t, std::size_t>> remainders(classes); // (-remainder, class)
+  std::size_t given = 0;
+  for (std::size_t c = 0; c < classes; ++c) {
+    // n_test * n_c / n in integers (exact below 2^32 rows; above, the remainder is rounded).
+    const std::uint64_t size = members[c].size();
+    if (n <= (std::uint64_t{1} << 32)) {
+      const std::uint64_t share = static_cast<std::uint64_t>(n_test) * size;
+      quota[c] = static_cast<std::size_t>(share / n);
+      remainders[c] = {share % n, c};
+    } else {
+      const long double share = static_cast<long double>(n_test) * size / n;
+      quota[c] = static_cast<std::size_t>(share);
+      remainders[c] = {static_cast<std::uint64_t>((share - quota[c]) * n), c};
+    }
+    given += quota[c];
+  }
+  std::sort(remainders.begin(), remainders.end(), [](const auto& a, const auto& b) {
+    return a.first != b.first ? a.first > b.first : a.second < b.second;
+  });
+  for (std::size_t k = 0; given < n_test; ++k, ++given) {
+    ++quota[remainders[k].second];
+  }
+  index_split out;
+  for (std::size_t c = 0; c < classes; ++c) {
+    std::vector<std::size_t> rows = members[c];
+    // A seeded partial Fisher-Yates shuffle per class; the class's rank keys its own stream.
+    splitmix64 rng(splitmix64::hash(cfg.seed, c));
+    for (std::size_t i = 0; i < quota[c]; ++i) {
+      const auto j = i + static_cast<std::size_t>(rng.below(rows.size() - i));
+      std::swap(rows[i], rows[j]);
+    }
+    out.test.insert(out.test.end(), rows.begin(),
+                    rows.begin() + static_cast<std::ptrdiff_t>(quota[c]));
+    out.train.insert(out.train.end(), rows.begin() + static_cast<std::ptrdiff_t>(quota[c]),
+                     rows.end());
+  }
+  std::sort(out.test.begin(), out.test.end());
+  std::sort(out.train.begin(), out.train.end());
+  return out;
+}
+
+[[nodiscard]] inline bool is_nan_label(float label) noexcept {
+  return std::isnan(label);
+}
+[[nodiscard]] inline bool is_nan_label(std::uint64_t) noexcept {
+  return false;
+}
+
+template <class Label>
+index_split stratified_split_by(std::span<const Label> labels, const stratified_split_config& cfg) {
+  cfg.validate();
+  std::vector<Label> classes;
+  for (std::size_t i = 0; i < labels.size(); ++i) {
+    if (is_nan_label(labels[i])) {
+      std::string found = "NaN at row ";
+      found += std::to_string(i);
+      throw input_error({"stratified_split", 0, 0, "labels"}, "class labels that are not NaN",
+                        std::move(found));
+    }
+    classes.push_back(labels[i]);
+  }
+  std::sort(classes.begin(), classes.end());
+  classes.erase(std::unique(classes.begin(), classes.end()), classes.end());
+  std::vector<std::vector<std::size_t>> members(classes.size());
+  for (std::size_t i = 0; i < labels.size(); ++i) {
+    const auto c = std::lower_bound(classes.begin(), classes.end(), labels[i]) - classes.begin();
+    members[static_cast<std::size_t>(c)].push_back(i);
+  }
+  return stratified_split_of(members, labels.size(), cfg);
+}
+
+} // namespace detail
+
+/// Splits rows `0 .. n-1` at random within each class (`labels[i]` is row i's class, e.g. the
+/// 0/1 or ±1 labels of a `sparse_batch`): the test set has `ceil(test_fraction * n)` rows, and
+/// each class contributes its proportional share (largest-remainder rounding, so a class of
+/// n_c rows gives `floor` or `ceil` of `test_fraction_total * n_c / n`). The rows of each class
+/// are chosen by a seeded partial Fisher-Yates shuffle: the same `(labels, config)` always gives
+/// the same split. Like `random_split`, only for exchangeable rows. O(n log n).
+/// @throws input_error for a NaN label; config_error for an invalid config.
+[[nodiscard]] inline index_split stratified_split(std::span<const float> labels,
+                                                  const stratified_split_config& cfg) {
+  return detail::stratified_split_by(labels, cfg);
+}
+
+/// As above for integer class ids.
+[[nodiscard]] inline index_split stratified_split(std::span<const std::uint64_t> classes,
+                                                  const stratified_split_config& cfg) {
+  return detail::stratified_split_by(classes, cfg);
+}
+
 } // namespace data
 MLSD_END_NAMESPACE

@@ -1,0 +1,472 @@
+/// @file
+/// The one training loop of the sparse models (logistic regression, FM, FFM): epochs of
+/// per-example SGD over an in-memory CSR batch, shuffled per epoch, on one or several threads,
+/// with a learning-rate schedule, early stopping on a validation set and progress reports.
+///
+/// ```cpp
+/// mlsd::model::train_options options;
+/// options.epochs = 20;
+/// options.threads = 2;                      // deterministic: same seed -> same model, bit for bit
+/// options.stopping = {.patience = 2};       // keep the best epoch's model
+/// const auto summary = mlsd::model::train(model, train_rows, &valid_rows, options);
+/// ```
+///
+/// - **Warm start**: calling `train` again on a trained model continues from its parameters (the
+///   schedule starts again at epoch 0).
+/// - **Online learning**: call `model.update(x, label)` (or `learn`) for each arriving example;
+///   the trainer is for passes over data held in memory.
+///
+/// Hooks a model may provide (detected, not required): `feature_count()` (every feature index of
+/// the data must be below it) and `field_count()` (every field must be below it, and the rows must
+/// carry fields). The trainer checks the whole data set against them once, before training, and
+/// throws `mlsd::input_error` naming the first bad row, so that the models' hot loops only
+/// `assert` their preconditions.
+#pragma once
+
+#include <mlsd/core/error.hpp>
+#include <mlsd/core/sparse.hpp>
+#include <mlsd/core/version.hpp>
+#include <mlsd/data/detail/random.hpp>
+#include <mlsd/model/loss.hpp>
+#include <mlsd/model/training.hpp>
+
+#include <algorithm>
+#include <atomic>
+#include <bit>
+#include <chrono>
+#include <concepts>
+#include <cstddef>
+#include <cstdint>
+#include <exception>
+#include <limits>
+#include <memory>
+#include <numeric>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <utility>
+#include <vector>
+
+MLSD_BEGIN_NAMESPACE
+namespace model {
+
+/// The order in which an epoch visits rows `0 .. n-1`: a Fisher-Yates shuffle driven by
+/// SplitMix64 seeded with `hash(seed, epoch)` (data/detail/random.hpp), the same on every
+/// platform and standard library. O(n).
+[[nodiscard]] inline std::vector<std::size_t> shuffled_order(std::size_t n, std::uint64_t seed,
+                                                             std::size_t epoch) {
+  std::vector<std::size_t> order(n);
+  std::iota(order.begin(), order.end(), std::size_t{0});
+  data::detail::splitmix64 rng(data::detail::splitmix64::hash(seed, epoch));
+  for (std::size_t i = n; i > 1; --i) {
+    const auto j = static_cast<std::size_t>(rng.below(i));
+    std::swap(order[i - 1], order[j]);
+  }
+  return order;
+}
+
+/// The mean loss of `model` over `data` (`loss_value(model.loss(), model.margin(x), x.label)`,
+/// summed in row order in double): the validation loss the trainer reports. 0 for no rows.
+/// Thread-safe when `margin` is. O(nnz of data · cost of margin).
+template <sgd_model M>
+[[nodiscard]] double mean_loss(const M& model, const sparse_batch& data) {
+  if (data.empty()) {
+    return 0.0;
+  }
+  const loss_function loss = model.loss();
+  double sum = 0.0;
+  for (std::size_t r = 0; r < data.size(); ++r) {
+    const sparse_row_view x = data.row(r);
+    sum += static_cast<double>(loss_value(loss, model.margin(x), x.label));
+  }
+  return sum / static_cast<double>(data.size());
+}
+
+namespace detail {
+
+template <class M>
+concept has_feature_count = requires(const M& m) {
+  { m.feature_count() } -> std::convertible_to<std::size_t>;
+};
+template <class M>
+concept has_field_count = requires(const M& m) {
+  { m.field_count() } -> std::convertible_to<std::size_t>;
+};
+
+// True when no value is an infinity or a NaN. Branch-free bit test so that the whole pass over a
+// Criteo-sized batch vectorises (it runs before every training call).
+[[nodiscard]] inline bool all_finite(std::span<const float> values) noexcept {
+  std::uint32_t bad = 0;
+  for (const float v : values) {
+    bad |=
+        static_cast<std::uint32_t>((std::bit_cast<std::uint32_t>(v) & 0x7f800000u) == 0x7f800000u);
+  }
+  return bad == 0;
+}
+
+[[nodiscard]] inline std::uint32_t max_of(std::span<const std::uint32_t> v) noexcept {
+  std::uint32_t m = 0;
+  for (const std::uint32_t x : v) {
+    m = std::max(m, x);
+  }
+  return m;
+}
+
+[[nodiscard]] inline bool finite(float v) noexcept {
+  return (std::bit_cast<std::uint32_t>(v) & 0x7f800000u) != 0x7f800000u;
+}
+
+// Checks every label and value is finite, every index below `features` and every field below
+// `fields` (when given); throws input_error naming `set` and the row (counted from 1) otherwise.
+// O(nnz), one vectorised pass; the per-row search runs only when something is wrong.
+inline void check_examples(const sparse_batch& data, std::string_view set,
+                           std::optional<std::size_t> features, std::optional<std::size_t> fields) {
+  const bool indices_ok = !features || data.nnz() == 0 || max_of(data.indices()) < *features;
+  const bool fields_needed = fields && data.nnz() > 0;
+  if (fields_needed && !data.has_fields()) {
+    throw input_error({std::string(set), 0, 0, "fields"},
+                      "rows with fields (libffm's field:index:value), as the model is field-aware",
+                      "rows without fields");
+  }
+  const bool fields_ok = !fields_needed || max_of(data.fields()) < *fields;
+  if (indices_ok && fields_ok && all_finite(data.labels()) && all_finite(data.values())) {
+    return;
+  }
+  for (std::size_t r = 0; r < data.size(); ++r) {
+    const sparse_row_view x = data.row(r);
+    const input_position where_label(std::string(set), r + 1, 0, "label");
+    if (!finite(x.label)) {
+      throw input_error(where_label, "a finite label", std::to_string(x.label));
+    }
+    for (std::size_t i = 0; i < x.nnz(); ++i) {
+      if (features && x.indices[i] >= *features) {
+        std::string expected = "a feature index below ";
+        expected += std::to_string(*features);
+        expected += " (the model's feature count)";
+        throw input_error({std::string(set), r + 1, 0, "index"}, std::move(expected),
+                          std::to_string(x.indices[i]));
+      }
+      if (fields && x.fields[i] >= *fields) {
+        std::string expected = "a field below ";
+        expected += std::to_string(*fields);
+        expected += " (the model's field count)";
+        throw input_error({std::string(set), r + 1, 0, "field"}, std::move(expected),
+                          std::to_string(x.fields[i]));
+      }
+      if (!finite(x.values[i])) {
+        throw input_error({std::string(set), r + 1, 0, "value"}, "a finite feature value",
+                          std::to_string(x.values[i]));
+      }
+    }
+  }
+}
+
+template <class M>
+void check_examples(const M& model, const sparse_batch& data, std::string_view set) {
+  std::optional<std::size_t> features, fields;
+  if constexpr (has_feature_count<M>) {
+    features = static_cast<std::size_t>(model.feature_count());
+  }
+  if constexpr (has_field_count<M>) {
+    fields = static_cast<std::size_t>(model.field_count());
+  }
+  check_examples(data, set, features, fields);
+}
+
+// What one thread has done in the current epoch, published after each mini-batch so that the
+// reporting thread can sum it. One cache line each: threads do not share lines.
+struct alignas(64) shard_progress {
+  std::atomic<std::size_t> done{0};
+  std::atomic<double> loss_sum{0.0};
+};
+
+// Trains `m` on rows `order` of `data` in mini-batches, then publishes the progress and calls
+// `after_batch()`. Stops before a batch when `stop` is set.
+template <class M, class AfterBatch>
+void train_shard(M& m, const sparse_batch& data, std::span<const std::size_t> order,
+                 float rate_multiplier, std::size_t batch_size, shard_progress& progress,
+                 const std::atomic<bool>& stop, AfterBatch&& after_batch) {
+  double loss_sum = 0.0;
+  for (std::size_t b = 0; b < order.size(); b += batch_size) {
+    if (stop.load(std::memory_order_relaxed)) {
+      return;
+    }
+    const std::size_t e = std::min(order.size(), b + batch_size);
+    for (std::size_t i = b; i < e; ++i) {
+      const sparse_row_view x = data.row(order[i]);
+      loss_sum += static_cast<double>(m.learn(x, x.label, rate_multiplier));
+    }
+    progress.loss_sum.store(loss_sum, std::memory_order_relaxed);
+    progress.done.store(e, std::memory_order_relaxed);
+    after_batch();
+  }
+}
+
+// Hogwild: threads claim mini-batches of the epoch's order from a shared counter and update the
+// shared model without locks.
+template <class M, class AfterBatch>
+void train_hogwild(M& m, const sparse_batch& data, std::span<const std::size_t> order,
+                   float rate_multiplier, std::size_t batch_size, std::atomic<std::size_t>& next,
+                   shard_progress& progress, const std::atomic<bool>& stop,
+                   AfterBatch&& after_batch) {
+  double loss_sum = 0.0;
+  std::size_t done = 0;
+  while (!stop.load(std::memory_order_relaxed)) {
+    const std::size_t b = next.fetch_add(batch_size, std::memory_order_relaxed);
+    if (b >= order.size()) {
+      return;
+    }
+    const std::size_t e = std::min(order.size(), b + batch_size);
+    for (std::size_t i = b; i < e; ++i) {
+      const sparse_row_view x = data.row(order[i]);
+      loss_sum += static_cast<double>(m.learn(x, x.label, rate_multiplier));
+    }
+    done += e - b;
+    progress.loss_sum.store(loss_sum, std::memory_order_relaxed);
+    progress.done.store(done, std::memory_order_relaxed);
+    after_batch();
+  }
+}
+
+// Runs work(0) on the calling thread and work(1 .. parts-1) on std::jthreads; every exception
+// is caught, sets `stop` (so that the other parts end soon) and the first one in part order is
+// rethrown after all have finished.
+template <class Work>
+void run_parts(std::size_t parts, std::atomic<bool>& stop, Work&& work) {
+  std::vector<std::exception_ptr> errors(parts);
+  {
+    const auto guarded = [&](std::size_t p) {
+      try {
+        work(p);
+      } catch (...) {
+        errors[p] = std::current_exception();
+        stop.store(true, std::memory_order_relaxed);
+      }
+    };
+    std::vector<std::jthread> helpers;
+    helpers.reserve(parts - 1);
+    for (std::size_t p = 1; p < parts; ++p) {
+      helpers.emplace_back(guarded, p);
+    }
+    guarded(0);
+  } // joins
+  for (const std::exception_ptr& e : errors) {
+    if (e) {
+      std::rethrow_exception(e);
+    }
+  }
+}
+
+// Replaces `model`'s parameters by the mean of its own and the replicas', summed in thread order
+// (model first) in double: the same inputs give the same bits.
+template <class M>
+void average_into(M& model, std::vector<M>& replicas) {
+  const std::span<float> out = model.parameters();
+  std::vector<std::span<float>> others;
+  others.reserve(replicas.size());
+  for (M& r : replicas) {
+    others.push_back(r.parameters());
+  }
+  const double count = static_cast<double>(replicas.size() + 1);
+  for (std::size_t i = 0; i < out.size(); ++i) {
+    double sum = static_cast<double>(out[i]);
+    for (const std::span<float>& o : others) {
+      sum += static_cast<double>(o[i]);
+    }
+    out[i] = static_cast<float>(sum / count);
+  }
+}
+
+} // namespace detail
+
+/// Trains `model` on `train_set` for `options.epochs` epochs of per-example SGD
+/// (`model.learn(x, x.label, schedule multiplier)`), in mini-batches of `options.batch_size`.
+///
+/// - **Order**: every epoch visits the rows in `shuffled_order(n, seed, epoch)` (or in file order
+///   when `shuffle` is false).
+/// - **Deterministic mode** (`parallel_mode::deterministic`, the default): with `threads = T > 1`,
+///   the epoch's order is cut into T contiguous shards; thread t trains its own copy of the
+///   model (thread 0 the model itself) on shard t, and at the end of the epoch every parameter,
+///   optimizer state included, becomes the mean of the T copies, summed in thread order
+///   (iterative parameter mixing, McDonald, Hall and Mann 2010). The same seed and thread count
+///   give the same model bit for bit; T = 1 is exactly the sequential loop
+///   `for (i : order) model.learn(train_set.row(i), label, multiplier)`. Costs T - 1 copies of the
+///   model. Mixing slows convergence per epoch a little compared with one thread.
+/// - **Hogwild mode** (`parallel_mode::hogwild`): the T threads claim mini-batches from a shared
+///   counter and update `model` itself without any lock (Recht, Re, Wright and Niu 2011, as
+///   libffm and xLearn do). Two threads may read and write the same float at once when their
+///   examples share a feature: a deliberate, *benign* data race (an update may be lost or read
+///   half-way between two steps; with sparse data collisions are rare and SGD tolerates the
+///   noise). Formally it is a data race, so never run Hogwild under ThreadSanitizer; the result
+///   is not reproducible bit for bit. The model's `learn` must write nothing but its parameters
+///   (no scratch buffers in the object: keep them on the stack or `thread_local`).
+/// - **Loss**: the training loss of an epoch is the progressive loss, the mean over its examples
+///   of each one's loss *before* its own update (what `learn` returns): an honest estimate of
+///   the generalisation loss without a held-out set (Blum, Kalai and Langford 1999).
+/// - **Validation and early stopping**: with `valid`, its mean loss (`mean_loss`) is computed
+///   after every epoch. With `options.stopping.patience = p > 0`, training stops when the
+///   validation loss has not dropped below the best one minus `min_delta` for p epochs, and the
+///   parameters of the best epoch are restored (also when the last epoch is reached).
+/// - **Progress**: `on_progress` is called on the calling thread after each of its mini-batches
+///   (summing what every thread has done so far) and after each epoch (with the validation
+///   loss); returning `false` stops training after the current mini-batch; the epoch is then
+///   closed as usual (averaging, validation, early stopping) and counted in `epochs_run`.
+///   `stopped_early` is true when training ended before `options.epochs`, for either reason.
+///
+/// @pre `model`'s parameters are not used by another thread during the call.
+/// @throws mlsd::config_error for invalid options (`train_options::validate`), or early stopping
+///   without a validation set.
+/// @throws mlsd::input_error when `train_set` (or `valid`) is empty, or a row has a non-finite
+///   label or value, or an index / field at or above the model's `feature_count()` /
+///   `field_count()` (the "file" of the error is "training set" or "validation set", the "line"
+///   the row counted from 1); checked before any update, so the model is then unchanged.
+/// @throws whatever `learn` or `on_progress` throws (the other threads are stopped first).
+/// @complexity O(epochs · (nnz · cost of one example's step + T · parameters)) plus the validation
+///   set once per epoch.
+template <sgd_model M>
+training_summary train(M& model, const sparse_batch& train_set, const sparse_batch* valid,
+                       const train_options& options, const progress_callback& on_progress = {}) {
+  options.validate();
+  if (options.stopping.patience > 0 && valid == nullptr) {
+    throw config_error("stopping.patience", "0 when there is no validation set");
+  }
+  if (train_set.empty()) {
+    throw input_error({"training set"}, "at least one example", "0 examples");
+  }
+  if (valid != nullptr && valid->empty()) {
+    throw input_error({"validation set"}, "at least one example", "0 examples");
+  }
+  detail::check_examples(model, train_set, "training set");
+  if (valid != nullptr) {
+    detail::check_examples(model, *valid, "validation set");
+  }
+
+  using clock = std::chrono::steady_clock;
+  const auto start = clock::now();
+  const auto seconds = [&] { return std::chrono::duration<double>(clock::now() - start).count(); };
+  const std::size_t n = train_set.size();
+  const std::size_t threads = std::min(options.threads, n);
+  const bool early_stopping = options.stopping.patience > 0;
+
+  training_summary summary;
+  std::vector<float> best_parameters;
+  double best_loss = std::numeric_limits<double>::infinity();
+  std::size_t epochs_since_best = 0;
+  std::atomic<bool> stop{false};
+  std::vector<std::size_t> order;
+
+  for (std::size_t epoch = 0; epoch < options.epochs; ++epoch) {
+    if (options.shuffle) {
+      order = shuffled_order(n, options.seed, epoch);
+    } else if (order.size() != n) {
+      order.resize(n);
+      std::iota(order.begin(), order.end(), std::size_t{0});
+    }
+    const auto multiplier = static_cast<float>(options.schedule.multiplier(epoch));
+    const std::unique_ptr<detail::shard_progress[]> progress(new detail::shard_progress[threads]);
+    const auto totals = [&] {
+      std::size_t done = 0;
+      double loss = 0.0;
+      for (std::size_t t = 0; t < threads; ++t) {
+        done += progress[t].done.load(std::memory_order_relaxed);
+        loss += progress[t].loss_sum.load(std::memory_order_relaxed);
+      }
+      return std::pair{done, loss};
+    };
+    const auto report = [&](bool epoch_done, std::optional<double> valid_loss) {
+      if (!on_progress) {
+        return;
+      }
+      const auto [done, loss] = totals();
+      progress_report r;
+      r.epoch = epoch;
+      r.epochs = options.epochs;
+      r.examples_done = done;
+      r.examples_total = n;
+      r.train_loss = done > 0 ? loss / static_cast<double>(done) : 0.0;
+      r.valid_loss = valid_loss;
+      r.seconds = seconds();
+      r.epoch_done = epoch_done;
+      if (!on_progress(r)) {
+        stop.store(true, std::memory_order_relaxed);
+      }
+    };
+    const auto after_batch = [&] { report(false, std::nullopt); };
+    const auto nothing = [] {};
+    const std::span<const std::size_t> all(order);
+
+    if (threads == 1) {
+      detail::train_shard(model, train_set, all, multiplier, options.batch_size, progress[0], stop,
+                          after_batch);
+    } else if (options.mode == parallel_mode::hogwild) {
+      std::atomic<std::size_t> next{0};
+      detail::run_parts(threads, stop, [&](std::size_t t) {
+        if (t == 0) {
+          detail::train_hogwild(model, train_set, all, multiplier, options.batch_size, next,
+                                progress[0], stop, after_batch);
+        } else {
+          detail::train_hogwild(model, train_set, all, multiplier, options.batch_size, next,
+                                progress[t], stop, nothing);
+        }
+      });
+    } else {
+      std::vector<M> replicas(threads - 1, model);
+      detail::run_parts(threads, stop, [&](std::size_t t) {
+        const std::size_t first = n * t / threads, last = n * (t + 1) / threads;
+        const auto shard = all.subspan(first, last - first);
+        if (t == 0) {
+          detail::train_shard(model, train_set, shard, multiplier, options.batch_size, progress[0],
+                              stop, after_batch);
+        } else {
+          detail::train_shard(replicas[t - 1], train_set, shard, multiplier, options.batch_size,
+                              progress[t], stop, nothing);
+        }
+      });
+      detail::average_into(model, replicas);
+    }
+
+    const auto [done, loss] = totals();
+    summary.train_loss.push_back(done > 0 ? loss / static_cast<double>(done) : 0.0);
+    summary.epochs_run = epoch + 1;
+    summary.best_epoch = epoch;
+    std::optional<double> valid_loss;
+    if (valid != nullptr) {
+      valid_loss = mean_loss(model, *valid);
+      summary.valid_loss.push_back(*valid_loss);
+    }
+    bool patience_exhausted = false;
+    if (early_stopping) {
+      if (*valid_loss < best_loss - options.stopping.min_delta) {
+        best_loss = *valid_loss;
+        const std::span<float> p = model.parameters();
+        best_parameters.assign(p.begin(), p.end());
+        epochs_since_best = 0;
+      } else if (best_parameters.empty()) {
+        // A NaN loss in the first epoch: keep that epoch's model as the reference anyway.
+        const std::span<float> p = model.parameters();
+        best_parameters.assign(p.begin(), p.end());
+        best_loss = *valid_loss;
+      } else {
+        ++epochs_since_best;
+        patience_exhausted = epochs_since_best >= options.stopping.patience;
+      }
+      summary.best_epoch = epoch - epochs_since_best;
+    }
+    report(true, valid_loss);
+    if (patience_exhausted || stop.load(std::memory_order_relaxed)) {
+      summary.stopped_early = epoch + 1 < options.epochs;
+      break;
+    }
+  }
+  if (early_stopping && summary.best_epoch + 1 != summary.epochs_run) {
+    const std::span<float> p = model.parameters();
+    std::copy(best_parameters.begin(), best_parameters.end(), p.begin());
+  }
+  summary.seconds = seconds();
+  return summary;
+}
+
+} // namespace model
+MLSD_END_NAMESPACE
