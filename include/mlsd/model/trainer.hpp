@@ -182,6 +182,69 @@ struct alignas(64) shard_progress {
   std::atomic<double> loss_sum{0.0};
 };
 
+// A model that can ask the cache for the parameter rows an example will touch (FM, FFM).
+template <class M>
+concept prefetching_model = requires(const M& m, sparse_row_view x) {
+  m.prefetch(x);
+};
+
+// Issues a read prefetch for every cache line of `[p, p + count)`.
+template <class T>
+inline void prefetch_span(const T* p, std::size_t count) noexcept {
+#if defined(__GNUC__) || defined(__clang__)
+  const char* b = reinterpret_cast<const char*>(p);
+  const char* e = reinterpret_cast<const char*>(p + count);
+  for (const char* line = b; line < e; line += 64) {
+    __builtin_prefetch(line, 0, 3);
+  }
+#else
+  (void)p;
+  (void)count;
+#endif
+}
+
+// Learns rows `order[b, e)` of `data` in that order and returns the sum of their losses. In a
+// shuffled order every row is a cache miss (its offsets, then its indices and values), and so
+// are the model rows it touches; the loop hides that latency in three stages, each
+// `row_prefetch_distance` rows apart: the offsets of row i + 3d, then the entries of row i + 2d,
+// then (for models with `prefetch`) the parameters of row i + d. Results are unchanged: prefetches
+// only move data into the cache. On the synthetic click log this makes a shuffled FM epoch about
+// as fast as one in file order (bench/train_bench --no-shuffle).
+inline constexpr std::size_t row_prefetch_distance = 2;
+
+template <class M>
+double learn_rows(M& m, const sparse_batch& data, std::span<const std::size_t> order, std::size_t b,
+                  std::size_t e, float rate_multiplier) {
+  constexpr std::size_t d = row_prefetch_distance;
+  const std::size_t n = order.size();
+  const std::span<const std::size_t> offsets = data.offsets();
+  const bool fields = data.has_fields();
+  double loss_sum = 0.0;
+  for (std::size_t i = b; i < e; ++i) {
+    if (i + 3 * d < n) {
+      prefetch_span(offsets.data() + order[i + 3 * d], 2);
+      prefetch_span(data.labels().data() + order[i + 3 * d], 1);
+    }
+    if (i + 2 * d < n) {
+      const std::size_t r = order[i + 2 * d];
+      const std::size_t first = offsets[r], count = offsets[r + 1] - first;
+      prefetch_span(data.indices().data() + first, count);
+      prefetch_span(data.values().data() + first, count);
+      if (fields) {
+        prefetch_span(data.fields().data() + first, count);
+      }
+    }
+    if constexpr (prefetching_model<M>) {
+      if (i + d < n) {
+        m.prefetch(data.row(order[i + d]));
+      }
+    }
+    const sparse_row_view x = data.row(order[i]);
+    loss_sum += static_cast<double>(m.learn(x, x.label, rate_multiplier));
+  }
+  return loss_sum;
+}
+
 // Trains `m` on rows `order` of `data` in mini-batches, then publishes the progress and calls
 // `after_batch()`. Stops before a batch when `stop` is set.
 template <class M, class AfterBatch>
@@ -194,10 +257,7 @@ void train_shard(M& m, const sparse_batch& data, std::span<const std::size_t> or
       return;
     }
     const std::size_t e = std::min(order.size(), b + batch_size);
-    for (std::size_t i = b; i < e; ++i) {
-      const sparse_row_view x = data.row(order[i]);
-      loss_sum += static_cast<double>(m.learn(x, x.label, rate_multiplier));
-    }
+    loss_sum += learn_rows(m, data, order, b, e, rate_multiplier);
     progress.loss_sum.store(loss_sum, std::memory_order_relaxed);
     progress.done.store(e, std::memory_order_relaxed);
     after_batch();
@@ -219,10 +279,7 @@ void train_hogwild(M& m, const sparse_batch& data, std::span<const std::size_t> 
       return;
     }
     const std::size_t e = std::min(order.size(), b + batch_size);
-    for (std::size_t i = b; i < e; ++i) {
-      const sparse_row_view x = data.row(order[i]);
-      loss_sum += static_cast<double>(m.learn(x, x.label, rate_multiplier));
-    }
+    loss_sum += learn_rows(m, data, order, b, e, rate_multiplier);
     done += e - b;
     progress.loss_sum.store(loss_sum, std::memory_order_relaxed);
     progress.done.store(done, std::memory_order_relaxed);
