@@ -260,8 +260,9 @@ TEST_CASE("field_aware_factorization_machine rejects bad rows and stays unchange
   expect_error(bad_index, "indices[2]");
 }
 
-TEST_CASE("field_aware_factorization_machine initial weights: uniform in [0, s/sqrt(k)), seeded",
-          "[model][ffm]") {
+TEST_CASE(
+    "field_aware_factorization_machine initial weights: uniform between 0 and s/sqrt(k), seeded",
+    "[model][ffm]") {
   auto c = small_config(500, 4, 4);
   const ffm a(c), b(c);
   float lo = 1.0f, hi = 0.0f;
