@@ -15,6 +15,7 @@
 //                   "source": "given"})
 //   --requests N    requests to serve for the latency measurement (default 300)
 #include <mlsd/mlsd.hpp>
+#include <mlsd/model/embedding_bag.hpp>
 
 #include <algorithm>
 #include <chrono>
