@@ -15,6 +15,10 @@
 // The log has rows + valid_rows rows in time order; the validation file is the last valid_rows
 // (a time split, as in production: the model is judged on the future). --formats picks a subset
 // (comma-separated: tsv,svm,ffm). --drift-fraction f makes the last f of the whole log drift.
+// --shuffle-train writes the training rows in a seeded random order (the validation rows stay last,
+// in time order), as libFM asks of its users: then no tool's result depends on whether it visits
+// the rows in file order (libFM) or shuffles them (mlsd, xLearn, libffm), which on a log with a
+// time trend would otherwise favour the tool that sees the newest rows last.
 #include <mlsd/data/synthetic_click_log.hpp>
 
 #include <nlohmann/json.hpp>
@@ -26,8 +30,12 @@
 #include <filesystem>
 #include <iostream>
 #include <memory>
+#include <numeric>
+#include <random>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 namespace {
 
@@ -41,12 +49,13 @@ struct options {
   double drift_fraction = 0.0;
   std::string out = ".";
   bool tsv = true, svm = true, ffm = true;
+  bool shuffle_train = false;
 };
 
 [[noreturn]] void usage(const std::string& why) {
   std::cerr << "make_click_log: " << why
             << "\nusage: make_click_log [--rows N] [--valid-rows N] [--seed S] [--bits B]"
-               " [--drift-fraction F] [--formats tsv,svm,ffm] [--out DIR]\n";
+               " [--drift-fraction F] [--formats tsv,svm,ffm] [--shuffle-train] [--out DIR]\n";
   std::exit(2);
 }
 
@@ -54,6 +63,10 @@ options parse(int argc, char** argv) {
   options o;
   for (int i = 1; i < argc; ++i) {
     const std::string_view a = argv[i];
+    if (a == "--shuffle-train") {
+      o.shuffle_train = true;
+      continue;
+    }
     if (i + 1 >= argc) {
       usage(std::string("missing value after ") + std::string(a));
     }
@@ -165,6 +178,15 @@ int main(int argc, char** argv) {
     part_stats stats[2];
     data::synthetic_click c;
     mlsd::sparse_row x;
+    // The training rows' order: time order, or a seeded Fisher-Yates permutation of it.
+    std::vector<std::uint64_t> train_order(o.rows);
+    std::iota(train_order.begin(), train_order.end(), std::uint64_t{0});
+    if (o.shuffle_train) {
+      std::mt19937_64 random(o.seed ^ 0x5eed5eed5eed5eedULL);
+      for (std::uint64_t i = o.rows; i > 1; --i) {
+        std::swap(train_order[i - 1], train_order[random() % i]);
+      }
+    }
     for (int part = 0; part < 2; ++part) {
       const std::string name = part == 0 ? "train" : "valid";
       output_file tsv(dir / (name + ".tsv"), o.tsv);
@@ -173,8 +195,8 @@ int main(int argc, char** argv) {
       const std::uint64_t begin = part == 0 ? 0 : o.rows;
       const std::uint64_t end = part == 0 ? o.rows : cfg.rows;
       part_stats& s = stats[part];
-      for (std::uint64_t i = begin; i < end; ++i) {
-        log.generate(i, c);
+      for (std::uint64_t j = begin; j < end; ++j) {
+        log.generate(part == 0 ? train_order[j] : j, c);
         ++s.rows;
         s.clicks += c.clicked() ? 1 : 0;
         s.sum_p += c.true_probability;
@@ -199,9 +221,13 @@ int main(int argc, char** argv) {
     }
     const double seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    const nlohmann::json meta{{"generator", cfg.to_json()},  {"hasher", hasher.to_json()},
-                              {"train", stats[0].to_json()}, {"valid", stats[1].to_json()},
-                              {"libsvm_index_base", 1},      {"libffm_index_base", 0},
+    const nlohmann::json meta{{"generator", cfg.to_json()},
+                              {"hasher", hasher.to_json()},
+                              {"train", stats[0].to_json()},
+                              {"valid", stats[1].to_json()},
+                              {"libsvm_index_base", 1},
+                              {"libffm_index_base", 0},
+                              {"train_shuffled", o.shuffle_train},
                               {"seconds", seconds}};
     std::FILE* f = std::fopen((dir / "meta.json").string().c_str(), "wb");
     if (f == nullptr) {

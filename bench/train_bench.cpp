@@ -49,6 +49,7 @@ struct options {
   std::string mode = "hogwild"; // hogwild | deterministic (only matters for threads > 1)
   std::size_t epochs = 3;
   std::size_t batch_size = 256;
+  bool shuffle = true;
   std::uint64_t seed = 1;
   std::size_t features = std::size_t{1} << 20;
   std::size_t fields = 39;
@@ -69,7 +70,8 @@ struct options {
 [[noreturn]] void usage(const std::string& why) {
   std::cerr << "train_bench: " << why << "\n"
             << "usage: train_bench --model fm|lr|ffm --train FILE --valid FILE [--threads T]\n"
-               "  [--mode hogwild|deterministic] [--epochs E] [--batch-size B] [--seed S]\n"
+               "  [--mode hogwild|deterministic] [--epochs E] [--batch-size B] [--seed S] "
+               "[--no-shuffle]\n"
                "  [--features N] [--fields F] [--k K] [--learning-rate R] [--l2 L] [--init-stddev "
                "S]\n"
                "  [--alpha A] [--beta B] [--l1 L1] [--no-norm]\n"
@@ -87,6 +89,10 @@ options parse(int argc, char** argv) {
     const std::string_view a = argv[i];
     if (a == "--no-norm") {
       o.ffm_normalization = false;
+      continue;
+    }
+    if (a == "--no-shuffle") { // visit the rows in file order, as libFM and libffm do
+      o.shuffle = false;
       continue;
     }
     if (i + 1 >= argc) {
@@ -198,6 +204,7 @@ epoch_log run(M& m, const mlsd::sparse_batch& train, const mlsd::sparse_batch& v
   model::train_options t;
   t.epochs = o.epochs;
   t.batch_size = o.batch_size;
+  t.shuffle = o.shuffle;
   t.seed = o.seed;
   t.threads = o.threads;
   t.mode =

@@ -221,7 +221,7 @@ def configurations(tools, data, epochs, threads, work):
                        "-l", str(ffm["l2"]), "-s", str(t), "-p", valid_ffm]
                 cmd += [] if ffm["normalize"] else ["--no-norm"]
                 cmd += [train_ffm, model_path]
-                code, wall, rss, text = run(cmd, os.path.join(work, f"libffm_{t}_{tag}.log"))
+                code, wall, rss, text = run(cmd, os.path.join(work, f"libffm_{t}_{tag}.log"), cwd=work)  # its .bin caches go to the cwd
                 if code != 0:
                     raise RuntimeError(f"libffm failed ({code}): {text[-500:]}")
                 rows = [m.groups() for m in re.finditer(
