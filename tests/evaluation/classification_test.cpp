@@ -1,5 +1,6 @@
 // Classification metrics (include/mlsd/evaluation/classification.hpp): hand-computed values,
-// ties, merge == add-all, exact AUC against O(n²) pair counting, undefined cases and bad input.
+// ties, merge == add-all, exact AUC against O(n²) pair counting, the radix sort against
+// std::sort, average precision against its definition, undefined cases and bad input.
 #include <mlsd/evaluation/classification.hpp>
 
 #include <catch2/catch.hpp>
@@ -9,6 +10,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <functional>
 #include <limits>
 #include <random>
 #include <stdexcept>
@@ -166,13 +168,15 @@ TEST_CASE("log_loss: hand-computed values and clipping", "[evaluation][classific
         Approx(0.6931471805599453).epsilon(1e-12));
 }
 
-TEST_CASE("accuracy: the threshold is strict and configurable", "[evaluation][classification]") {
-  // 0.5 -> negative (correct), 0.51 -> positive (correct), 0.2 -> negative (correct),
+TEST_CASE("accuracy: a score at the threshold is positive; the threshold is configurable",
+          "[evaluation][classification]") {
+  // 0.5 -> positive (wrong), 0.49 -> negative (wrong), 0.2 -> negative (correct),
   // 0.7 -> positive (wrong).
-  CHECK(ev::accuracy_of(floats{0.5f, 0.51f, 0.2f, 0.7f}, floats{0, 1, 0, 0}) == 0.75);
-  // Margins with threshold 0 and -1/+1 labels: 1 of 3 is right.
+  CHECK(ev::accuracy_of(floats{0.5f, 0.49f, 0.2f, 0.7f}, floats{0, 1, 0, 0}) == 0.25);
+  CHECK(ev::accuracy_of(floats{0.5f, 0.49f}, floats{1, 0}) == 1.0);
+  // Margins with threshold 0 and -1/+1 labels: 0 is positive, so 2 of 3 are right.
   CHECK(ev::accuracy_of(floats{-2.0f, 0.0f, 3.0f}, floats{1, 1, 1}, {.threshold = 0.0}) ==
-        Approx(1.0 / 3.0).epsilon(1e-15));
+        Approx(2.0 / 3.0).epsilon(1e-15));
   ev::accuracy a({.threshold = 0.8});
   a.add({0.7f, 0});
   a.add({0.9f, 1});
@@ -380,4 +384,265 @@ TEST_CASE("classification metrics model metric_accumulator and name their requir
   STATIC_REQUIRE(ev::roc_auc::metric == mlsd::offline_metric::roc_auc);
   STATIC_REQUIRE(ev::normalized_entropy::metric == mlsd::offline_metric::normalized_entropy);
   STATIC_REQUIRE(!ev::metric_accumulator<ev::scored_label>);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Sorting keys: order_key, the radix sort against std::sort
+// ---------------------------------------------------------------------------------------------
+
+TEST_CASE("order_key: the order of floats, -0 and +0 one key, +-inf at the ends",
+          "[evaluation][classification]") {
+  const float inf = std::numeric_limits<float>::infinity();
+  const float tiny = std::numeric_limits<float>::denorm_min();
+  const float big = std::numeric_limits<float>::max();
+  const floats ascending = {-inf, -big,   -1.5f, -1.0f, -tiny, 0.0f,
+                            tiny, 1e-30f, 0.5f,  1.0f,  big,   inf};
+  for (std::size_t i = 0; i + 1 < ascending.size(); ++i) {
+    INFO(ascending[i] << " < " << ascending[i + 1]);
+    CHECK(ev::detail::order_key(ascending[i]) < ev::detail::order_key(ascending[i + 1]));
+  }
+  CHECK(ev::detail::order_key(-0.0f) == ev::detail::order_key(0.0f));
+  CHECK(ev::detail::order_key(0.0f) == 0x80000000u);
+  CHECK(ev::detail::order_key(-inf) == 0x007FFFFFu);
+  CHECK(ev::detail::order_key(inf) == 0xFF800000u);
+  for (const float s : ascending) {
+    CHECK(ev::detail::key_score(ev::detail::order_key(s)) == s);
+  }
+  CHECK(!std::signbit(ev::detail::key_score(ev::detail::order_key(-0.0f))));
+}
+
+TEST_CASE("radix_sort_keys sorts like std::sort: many ties, specials, every size",
+          "[evaluation][classification]") {
+  std::mt19937 rng(11);
+  const float inf = std::numeric_limits<float>::infinity();
+  const floats specials = {-inf, inf, -0.0f, 0.0f, -1.0f, 1.0f, 0.5f, -0.5f};
+  for (const std::size_t n : {0u, 1u, 2u, 3u, 100u, 4095u, 4096u, 4097u, 50000u}) {
+    for (const int kind : {0, 1, 2, 3, 4}) {
+      std::vector<std::uint32_t> keys;
+      std::uniform_int_distribution<int> few(0, 6);
+      std::uniform_int_distribution<std::size_t> pick(0, specials.size() - 1);
+      std::uniform_real_distribution<float> u(-1e6f, 1e6f);
+      std::uniform_int_distribution<std::uint32_t> any;
+      for (std::size_t i = 0; i < n; ++i) {
+        switch (kind) {
+        case 0: // few distinct values: most keys tie
+          keys.push_back(ev::detail::order_key(static_cast<float>(few(rng)) * 0.25f - 0.5f));
+          break;
+        case 1: // the special values only
+          keys.push_back(ev::detail::order_key(specials[pick(rng)]));
+          break;
+        case 2: // wide range of magnitudes and both signs
+          keys.push_back(ev::detail::order_key(u(rng) * std::ldexp(1.0f, few(rng) * 10 - 30)));
+          break;
+        case 3: // constant: every pass is skipped
+          keys.push_back(ev::detail::order_key(0.25f));
+          break;
+        default: // only the top digit varies: passes 1 and 2 are skipped, pass 3 runs alone
+          keys.push_back(static_cast<std::uint32_t>(few(rng)) << 22 | 0x155u);
+          break;
+        }
+      }
+      if (kind == 2 && n > 10) {
+        keys[3] = any(rng) & 0x7FFFFFFFu; // arbitrary keys too (not all are floats' keys)
+      }
+      std::vector<std::uint32_t> expected = keys;
+      std::sort(expected.begin(), expected.end());
+      std::vector<std::uint32_t> radix = keys;
+      ev::detail::radix_sort_keys(radix);
+      std::vector<std::uint32_t> dispatched = keys;
+      ev::detail::sort_keys(dispatched);
+      INFO("n " << n << ", kind " << kind);
+      CHECK(radix == expected);
+      CHECK(dispatched == expected);
+    }
+  }
+}
+
+namespace {
+
+// The AUC over floats sorted with std::sort and compared as floats (the implementation before
+// the radix sort): the reference for large inputs, where O(n^2) is too slow.
+double sorted_float_auc(floats positives, floats negatives) {
+  std::sort(positives.begin(), positives.end());
+  std::sort(negatives.begin(), negatives.end());
+  std::uint64_t twice_u = 0;
+  std::size_t below = 0;
+  std::size_t not_above = 0;
+  for (std::size_t i = 0; i < positives.size();) {
+    const float s = positives[i];
+    std::size_t j = i + 1;
+    while (j < positives.size() && positives[j] == s) {
+      ++j;
+    }
+    while (below < negatives.size() && negatives[below] < s) {
+      ++below;
+    }
+    not_above = std::max(not_above, below);
+    while (not_above < negatives.size() && !(s < negatives[not_above])) {
+      ++not_above;
+    }
+    twice_u += (j - i) * (2 * static_cast<std::uint64_t>(below) + (not_above - below));
+    i = j;
+  }
+  return static_cast<double>(twice_u) /
+         (2.0 * static_cast<double>(positives.size()) * static_cast<double>(negatives.size()));
+}
+
+} // namespace
+
+TEST_CASE("roc_auc on the radix path equals the std::sort reference and pair counting",
+          "[evaluation][classification]") {
+  std::mt19937 rng(5);
+  const float inf = std::numeric_limits<float>::infinity();
+  // Above radix_sort_min_size per class: specials (+-inf, -0 and +0 mixed) and many ties,
+  // checked against O(n^2) pair counting.
+  {
+    const floats values = {-inf, -0.0f, 0.0f, inf, -1.0f, 1.0f, 0.25f};
+    std::uniform_int_distribution<std::size_t> pick(0, values.size() - 1);
+    std::bernoulli_distribution coin(0.5);
+    floats s;
+    floats y;
+    for (std::size_t i = 0; i < 10000; ++i) {
+      s.push_back(values[pick(rng)]);
+      y.push_back(coin(rng) ? 1.0f : 0.0f);
+    }
+    CHECK(ev::roc_auc_of(s, y) == pairwise_auc(s, y));
+  }
+  // Larger, on the std::sort reference.
+  for (const int levels : {3, 1000, 1 << 24}) {
+    const auto d = random_scores(rng, 200000, levels);
+    floats pos;
+    floats neg;
+    for (std::size_t i = 0; i < d.scores.size(); ++i) {
+      (d.labels[i] > 0 ? pos : neg).push_back(d.scores[i]);
+    }
+    INFO("levels " << levels);
+    CHECK(ev::roc_auc_of(d.scores, d.labels) == sorted_float_auc(pos, neg));
+  }
+  // -0 and +0 tie on the radix path too: every positive at -0, every negative at +0.
+  floats s(10000, -0.0f);
+  floats y(10000, 1.0f);
+  for (std::size_t i = 0; i < 5000; ++i) {
+    s[i] = 0.0f;
+    y[i] = 0.0f;
+  }
+  CHECK(ev::roc_auc_of(s, y) == 0.5);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Average precision
+// ---------------------------------------------------------------------------------------------
+
+namespace {
+
+// Average precision straight from its definition: every distinct score as a threshold
+// (predicted positive: score >= t), from the highest down, AP = Σ (R_n - R_{n-1}) P_n.
+// O(n · distinct scores), in long double.
+double naive_average_precision(const floats& scores, const floats& labels) {
+  floats thresholds = scores;
+  for (float& t : thresholds) {
+    t = t + 0.0f; // -0 is +0
+  }
+  std::sort(thresholds.begin(), thresholds.end(), std::greater<>());
+  thresholds.erase(std::unique(thresholds.begin(), thresholds.end()), thresholds.end());
+  long double positives = 0;
+  for (const float y : labels) {
+    positives += y > 0 ? 1 : 0;
+  }
+  long double ap = 0;
+  long double previous_recall = 0;
+  for (const float t : thresholds) {
+    long double tp = 0;
+    long double fp = 0;
+    for (std::size_t i = 0; i < scores.size(); ++i) {
+      if (scores[i] >= t) {
+        (labels[i] > 0 ? tp : fp) += 1;
+      }
+    }
+    const long double recall = tp / positives;
+    ap += (recall - previous_recall) * (tp / (tp + fp));
+    previous_recall = recall;
+  }
+  return static_cast<double>(ap);
+}
+
+} // namespace
+
+TEST_CASE("average_precision: hand-computed values, as scikit-learn",
+          "[evaluation][classification]") {
+  // scikit-learn's average_precision_score example: thresholds 0.8 (P 1, R 1/2), 0.4 (P 1/2,
+  // R 1/2), 0.35 (P 2/3, R 1): AP = 1/2 · 1 + 1/2 · 2/3 = 0.8333...
+  CHECK(ev::average_precision_of(floats{0.1f, 0.4f, 0.35f, 0.8f}, floats{0, 0, 1, 1}) ==
+        Approx(0.8333333333333333).epsilon(1e-15));
+  // A tie is one threshold: 0.9 (P 1, R 1/3), 0.5 with a positive and a negative (P 2/3,
+  // R 2/3), 0.1 (P 3/4, R 1): AP = (1 + 2/3 + 3/4) / 3 = 29/36 (scikit-learn 0.8055555555555556).
+  CHECK(ev::average_precision_of(floats{0.9f, 0.5f, 0.5f, 0.1f}, floats{1, 1, 0, 1}) ==
+        Approx(29.0 / 36.0).epsilon(1e-15));
+  // All scores equal: one threshold, AP = the positive rate.
+  CHECK(ev::average_precision_of(floats{0.3f, 0.3f, 0.3f, 0.3f}, floats{1, 0, 1, 0}) == 0.5);
+  // Perfect ranking, and positives only: 1.
+  CHECK(ev::average_precision_of(floats{0.1f, 0.2f, 0.8f}, floats{-1, 1, 1}) == 1.0);
+  CHECK(ev::average_precision_of(floats{0.1f, 0.2f, 0.3f}, floats{1, 1, 1}) == 1.0);
+  // Worst ranking, one positive below two negatives: P = 1/3 at R = 1.
+  CHECK(ev::average_precision_of(floats{0.1f, 0.2f, 0.3f}, floats{1, 0, 0}) ==
+        Approx(1.0 / 3.0).epsilon(1e-15));
+  // -0 ties with +0; infinities order like any score: inf (P 1, R 1/2), 1 (a negative), -inf
+  // with a positive and a negative (P 2/4, R 1): AP = 1/2 + 1/4.
+  CHECK(ev::average_precision_of(floats{-0.0f, 0.0f}, floats{1, 0}) == 0.5);
+  const float inf = std::numeric_limits<float>::infinity();
+  CHECK(ev::average_precision_of(floats{inf, -inf, 1.0f, -inf}, floats{1, 0, 0, 1}) == 0.75);
+}
+
+TEST_CASE("average_precision equals its definition on random data with many ties",
+          "[evaluation][classification]") {
+  std::mt19937 rng(99);
+  for (const int levels : {1, 2, 5, 40, 100000}) {
+    for (const std::size_t n : {1u, 2u, 9u, 300u, 9000u}) {
+      if (n == 9000 && levels == 100000) {
+        continue; // the naive reference is O(n · distinct scores)
+      }
+      auto d = random_scores(rng, n, levels);
+      d.labels[0] = 1.0f;
+      INFO("levels " << levels << ", n " << n);
+      CHECK(ev::average_precision_of(d.scores, d.labels) ==
+            Approx(naive_average_precision(d.scores, d.labels)).epsilon(1e-12));
+    }
+  }
+}
+
+TEST_CASE("average_precision: merge equals add-all, result() twice, undefined cases",
+          "[evaluation][classification]") {
+  std::mt19937 rng(3);
+  for (int trial = 0; trial < 10; ++trial) {
+    auto d = random_scores(rng, 500, trial % 2 == 0 ? 4 : 100000);
+    d.labels[0] = 1.0f;
+    check_merge_equals_add_all(d, rng, ev::average_precision(), true);
+  }
+  ev::average_precision ap;
+  ap.add({0.9f, 0});
+  ap.add({0.1f, 1});
+  CHECK(ap.result() == 0.5);
+  CHECK(ap.result() == 0.5);
+  ap.merge(ap);
+  CHECK(ap.count() == 4);
+  CHECK(ap.positives() == 2);
+  CHECK(ap.result() == 0.5);
+
+  CHECK_THROWS_AS(ev::average_precision_of(floats{}, floats{}), ev::undefined_metric);
+  try {
+    (void)ev::average_precision_of(floats{0.2f, 0.7f}, floats{0, -1});
+    FAIL("no exception");
+  } catch (const ev::undefined_metric& e) {
+    CHECK(e.metric() == "average_precision");
+    CHECK(e.reason() == "no positive among 2 observations: recall is 0/0");
+  }
+  const float nan = std::numeric_limits<float>::quiet_NaN();
+  try {
+    (void)ev::average_precision_of(floats{0.2f, nan}, floats{0, 1});
+    FAIL("no exception");
+  } catch (const mlsd::input_error& e) {
+    CHECK(e.where().field == "scores[1]");
+  }
+  STATIC_REQUIRE(ev::metric_accumulator<ev::average_precision>);
+  STATIC_REQUIRE(ev::average_precision::metric == mlsd::offline_metric::pr_auc);
 }
