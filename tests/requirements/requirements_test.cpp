@@ -123,6 +123,7 @@ TEST_CASE("metric_fits: which offline metrics can judge which task", "[requireme
 
   CHECK(mlsd::family_of(gauc) == mlsd::metric_family::ranking);
   CHECK(mlsd::family_of(novelty) == mlsd::metric_family::beyond_accuracy);
+  CHECK(mlsd::family_of(popularity_bias) == mlsd::metric_family::beyond_accuracy);
   CHECK(mlsd::family_of(brier_score) == mlsd::metric_family::classification);
 }
 
@@ -141,6 +142,7 @@ TEST_CASE("every enumerator has a unique name that parses back", "[requirements]
   check_names_round_trip(mlsd::business_objective::relevance);
   check_names_round_trip(mlsd::ml_task::anomaly_detection);
   check_names_round_trip(mlsd::offline_metric::novelty);
+  check_names_round_trip(mlsd::offline_metric::popularity_bias);
   check_names_round_trip(mlsd::online_metric::false_positive_rate);
   check_names_round_trip(mlsd::metric_family::beyond_accuracy);
   CHECK(mlsd::to_string(mlsd::offline_metric::ndcg_at_k) == "ndcg_at_k");

@@ -78,6 +78,7 @@ enum class offline_metric : std::uint8_t {
   catalog_coverage,
   diversity,
   novelty,
+  popularity_bias,
 };
 
 /// Metrics measured on live traffic (A/B tests) that decide whether the model helped.
@@ -121,6 +122,7 @@ enum class metric_family : std::uint8_t {
   case catalog_coverage:
   case diversity:
   case novelty:
+  case popularity_bias:
     return metric_family::beyond_accuracy;
   default:
     return metric_family::classification;
@@ -318,8 +320,9 @@ struct enum_names<offline_metric> {
                                                 "gauc",
                                                 "catalog_coverage",
                                                 "diversity",
-                                                "novelty"};
-  static constexpr auto last = offline_metric::novelty;
+                                                "novelty",
+                                                "popularity_bias"};
+  static constexpr auto last = offline_metric::popularity_bias;
 };
 template <>
 struct enum_names<online_metric> {
