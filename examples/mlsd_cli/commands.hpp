@@ -1,11 +1,13 @@
 /// @file
-/// The three subcommands of `mlsd`: `train` picks the model family from `--model`; `predict` and
+/// The subcommands of `mlsd`: `train` picks the model family from `--model`; `predict` and
 /// `eval` read the model file and pick the family from its `model_type` (and, for the
-/// factorization machine, from whether it was trained on ratings).
+/// factorization machine, from whether it was trained on ratings); `metrics` (declared in
+/// metrics_command.hpp) evaluates a file of predictions without a model.
 #pragma once
 
 #include "cli_common.hpp"
 #include "metrics.hpp"
+#include "metrics_command.hpp"
 #include "models.hpp"
 #include "settings.hpp"
 

@@ -46,9 +46,11 @@ int run(int argc, char** argv) {
   CLI::App* train_cmd = add_train_command(app, train, available_models(), model_help());
   CLI::App* predict_cmd = add_predict_command(app, predict);
   CLI::App* eval_cmd = add_eval_command(app, eval);
+  metrics_settings metrics;
+  CLI::App* metrics_cmd = add_metrics_command(app, metrics);
   std::string topic;
   CLI::App* help_cmd = app.add_subcommand("help", "Show this help, or a command's");
-  help_cmd->add_option("command", topic, "train, predict or eval");
+  help_cmd->add_option("command", topic, "train, predict, eval or metrics");
 
   try {
     app.parse(argc, argv);
@@ -64,14 +66,14 @@ int run(int argc, char** argv) {
       std::cout << app.get_formatter()->make_help(&app, "mlsd", CLI::AppFormatMode::Normal);
       return success;
     }
-    for (CLI::App* cmd : {train_cmd, predict_cmd, eval_cmd}) {
+    for (CLI::App* cmd : {train_cmd, predict_cmd, eval_cmd, metrics_cmd}) {
       if (cmd->get_name() == topic) {
         std::cout << app.get_formatter()->make_help(cmd, "mlsd " + topic,
                                                     CLI::AppFormatMode::Normal);
         return success;
       }
     }
-    std::cerr << "mlsd: no command '" << topic << "' (train, predict, eval)\n";
+    std::cerr << "mlsd: no command '" << topic << "' (train, predict, eval, metrics)\n";
     return usage_failure;
   }
   if (train_cmd->parsed()) {
@@ -82,6 +84,9 @@ int run(int argc, char** argv) {
   }
   if (predict_cmd->parsed()) {
     return run_predict(predict);
+  }
+  if (metrics_cmd->parsed()) {
+    return run_metrics(metrics);
   }
   return run_eval(eval);
 }
