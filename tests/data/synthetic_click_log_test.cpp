@@ -321,9 +321,58 @@ TEST_CASE("synthetic_click_log_config: validation and JSON", "[data][synthetic]"
   CHECK(field_of({{"users", 0}}) == "synthetic_click_log.users");
   CHECK(field_of({{"colour", 1}}) == "synthetic_click_log.colour");
   CHECK(field_of({{"rows", "many"}}) == "synthetic_click_log.rows");
+  CHECK(field_of({{"max_cardinality", 1ULL << 32}}) == "synthetic_click_log.max_cardinality");
   synthetic_click_log_config bad;
   bad.interaction_scale = -1.0;
   CHECK_THROWS_AS(synthetic_click_log(bad), mlsd::config_error);
+}
+
+TEST_CASE("synthetic_click_log: max_cardinality caps every field but users, ads, positions",
+          "[data][synthetic]") {
+  // The default keeps the Criteo-like cardinalities, row for row.
+  const synthetic_click_log plain(small_config(2000));
+  synthetic_click_log_config zero = small_config(2000);
+  zero.max_cardinality = 0;
+  const synthetic_click_log same(zero);
+  for (std::uint64_t i = 0; i < 2000; i += 97) {
+    CHECK(plain.record(i).features.categories == same.record(i).features.categories);
+  }
+  CHECK(plain.cardinality(11) == 200000); // C12
+  CHECK(plain.cardinality(0) == 100000);  // users
+
+  synthetic_click_log_config c = small_config(20000);
+  c.users = 300;
+  c.ads = 40;
+  c.max_cardinality = 25;
+  const synthetic_click_log capped(c);
+  CHECK(capped.cardinality(0) == 300); // users: their own setting
+  CHECK(capped.cardinality(1) == 40);  // ads
+  CHECK(capped.cardinality(2) == 10);  // positions
+  CHECK(capped.cardinality(5) == 20);  // C6 has 20 values, under the cap
+  CHECK(capped.cardinality(8) == 3);   // C9 has 3
+  CHECK(capped.cardinality(11) == 25); // C12: 200,000 capped
+  CHECK(capped.cardinality(3) == 25);  // C4: 1000 capped
+  // Every value of a capped field is one of the cap's ranks: at most 25 distinct values appear,
+  // and the most frequent rank's value does appear.
+  std::vector<std::uint32_t> seen;
+  for (std::uint64_t i = 0; i < c.rows; ++i) {
+    if (const auto v = capped.record(i).features.categories[11]) {
+      seen.push_back(*v);
+    }
+  }
+  std::sort(seen.begin(), seen.end());
+  seen.erase(std::unique(seen.begin(), seen.end()), seen.end());
+  CHECK(seen.size() <= 25);
+  CHECK(seen.size() >= 20);
+  CHECK(std::binary_search(seen.begin(), seen.end(), capped.category_value(11, 1)));
+  for (const std::uint32_t v : seen) {
+    bool found = false;
+    for (std::uint64_t r = 1; r <= 25 && !found; ++r) {
+      found = capped.category_value(11, r) == v;
+    }
+    CHECK(found);
+  }
+  CHECK(synthetic_click_log_config::from_json(c.to_json()) == c);
 }
 
 TEST_CASE("criteo_numeric_bucket: floor(ln(v)^2) above 2", "[data][synthetic]") {

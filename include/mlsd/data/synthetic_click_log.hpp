@@ -179,6 +179,12 @@ struct synthetic_click_log_config {
   double main_effect_scale = 1.0;
   /// Multiplies every pairwise interaction (0 makes the log exactly logistic in one-hot features).
   double interaction_scale = 1.0;
+  /// Caps the number of distinct values of every categorical field but `C1` (users), `C2` (ads)
+  /// and `C3` (positions), which have their own settings; 0 (the default) keeps each field's
+  /// Criteo-like cardinality (up to 200,000). A cap makes every value frequent enough to learn
+  /// from a modest log, so that the models' distance to the ground truth measures what they can
+  /// represent (the pairwise interactions) rather than how rare the long tail is.
+  std::uint64_t max_cardinality = 0;
   /// The time stamp of row 0, in microseconds since the Unix epoch (2024-01-01 by default).
   std::int64_t start_time_us = 1'704'067'200'000'000;
   /// The mean gap between consecutive rows; row i's time is in [i·gap, (i+1)·gap) after the start.
@@ -216,6 +222,8 @@ struct synthetic_click_log_config {
          "a finite number >= 0");
     need(std::isfinite(interaction_scale) && interaction_scale >= 0.0, "interaction_scale",
          "a finite number >= 0");
+    need(max_cardinality <= 0xffffffffULL, "max_cardinality",
+         "0 (no cap) or an integer from 1 to 2^32 - 1");
     need(mean_gap_us >= 1, "mean_gap_us", "at least 1 microsecond");
     need(std::isfinite(time_trend), "time_trend", "a finite number");
     need(std::isfinite(daily_amplitude), "daily_amplitude", "a finite number");
@@ -238,6 +246,7 @@ struct synthetic_click_log_config {
                           {"base_logit", base_logit},
                           {"main_effect_scale", main_effect_scale},
                           {"interaction_scale", interaction_scale},
+                          {"max_cardinality", max_cardinality},
                           {"start_time_us", start_time_us},
                           {"mean_gap_us", mean_gap_us},
                           {"time_trend", time_trend},
@@ -261,6 +270,7 @@ struct synthetic_click_log_config {
     r.read("base_logit", c.base_logit);
     r.read("main_effect_scale", c.main_effect_scale);
     r.read("interaction_scale", c.interaction_scale);
+    r.read("max_cardinality", c.max_cardinality);
     r.read("start_time_us", c.start_time_us);
     r.read("mean_gap_us", c.mean_gap_us);
     r.read("time_trend", c.time_trend);
@@ -527,10 +537,10 @@ private:
       if (f == 2) {
         return zipf_distribution(1, 1.0);
       }
-      return zipf_distribution(f == 0   ? cfg.users
-                               : f == 1 ? cfg.ads
-                                        : spec.cardinality,
-                               spec.zipf_exponent);
+      const std::uint64_t capped = cfg.max_cardinality == 0
+                                       ? spec.cardinality
+                                       : std::min(spec.cardinality, cfg.max_cardinality);
+      return zipf_distribution(f == 0 ? cfg.users : f == 1 ? cfg.ads : capped, spec.zipf_exponent);
     };
     return {law(F)...};
   }
