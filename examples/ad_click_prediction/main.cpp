@@ -740,8 +740,20 @@ int run(const options& opt) {
   write_file(opt.out / "pipeline.dot", pipeline_dot(d.synthetic));
   std::string diagram = "pipeline.mmd, pipeline.dot";
   if (std::system("dot -V >/dev/null 2>&1") == 0) {
-    const std::string cmd = "dot -Tsvg '" + (opt.out / "pipeline.dot").string() + "' -o '" +
-                            (opt.out / "pipeline.svg").string() + "' 2>/dev/null";
+    // Each path single-quoted for the shell, a quote inside it written as '\'' (POSIX sh).
+    const auto quoted = [](const std::filesystem::path& path) {
+      std::string out(1, '\'');
+      for (const char c : path.string()) {
+        out += c == '\'' ? std::string("'\\''") : std::string(1, c);
+      }
+      out += '\'';
+      return out;
+    };
+    std::string cmd = "dot -Tsvg ";
+    cmd += quoted(opt.out / "pipeline.dot");
+    cmd += " -o ";
+    cmd += quoted(opt.out / "pipeline.svg");
+    cmd += " 2>/dev/null";
     if (std::system(cmd.c_str()) == 0) {
       diagram += ", pipeline.svg";
       std::ifstream in(opt.out / "pipeline.svg");
