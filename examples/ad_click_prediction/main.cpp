@@ -732,7 +732,8 @@ int run(const options& opt) {
                               {"capacity", capacity.to_json()}};
     report.add_text("Serving", "Measured on " + std::to_string(ms.size()) + " requests: p50 " +
                                    std::to_string(pct(0.5)) + " ms, p99 " +
-                                   std::to_string(pct(0.99)) + " ms.\n\n" + capacity.to_text());
+                                   std::to_string(pct(0.99)) + " ms.");
+    report.add_preformatted("Capacity estimate", capacity.to_text());
   }
 
   // The report folder.
@@ -765,7 +766,8 @@ int run(const options& opt) {
       }
     }
   }
-  report.add_text("Data", d.source + "\n\n" + d.steps.dump(2));
+  report.add_text("Data", d.source);
+  report.add_preformatted("Data steps", d.steps.dump(2));
   report_json["seconds"] = seconds_since(start);
   report_json["evaluation_report"] = report.to_json();
   write_file(opt.out / "report.json", report_json.dump(2) + "\n");

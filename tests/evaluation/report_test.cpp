@@ -344,6 +344,26 @@ TEST_CASE("evaluation_report: every section in the HTML and the JSON, escaped",
   CHECK(j["sections"][3]["svg"].get<std::string>().starts_with("<svg"));
 }
 
+TEST_CASE("evaluation_report: preformatted text keeps its lines and spaces, escaped",
+          "[evaluation][report]") {
+  ev::evaluation_report r("t");
+  r.add_preformatted("Table", "stage   fits\n<a> & b  yes\n\nlast");
+  r.add_text("Prose", "one\n\ntwo");
+  const std::string html = r.html();
+  INFO(html);
+  CHECK(markup_problem(html, html_void).empty());
+  // One <pre>, blank line included, no paragraph split; the prose still splits.
+  CHECK(html.find("<h2>Table</h2>\n<pre>stage   fits\n&lt;a&gt; &amp; b  yes\n\nlast</pre>\n"
+                  "</section>") != std::string::npos);
+  CHECK(count(html, "<pre>") == 1);
+  CHECK(html.find("<p>one</p>\n<p>two</p>") != std::string::npos);
+  const nlohmann::json j = r.to_json();
+  CHECK(j["sections"][0]["kind"] == "preformatted");
+  CHECK(j["sections"][0]["text"] == "stage   fits\n<a> & b  yes\n\nlast");
+  CHECK(j["sections"][1]["kind"] == "text");
+  CHECK_THROWS_AS(r.add_preformatted("", "x"), std::invalid_argument);
+}
+
 TEST_CASE("evaluation_report rejects invalid sections", "[evaluation][report]") {
   ev::evaluation_report r("t");
   CHECK_THROWS_AS(r.add_text("", "x"), std::invalid_argument);

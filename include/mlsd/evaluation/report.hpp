@@ -91,9 +91,11 @@ struct report_figure {
   nlohmann::json data;
 };
 
-/// Free text; a blank line separates paragraphs.
+/// Free text; a blank line separates paragraphs. Preformatted text (a table a program printed,
+/// a JSON document) is shown as it is, in a monospaced font, with its line breaks and spaces.
 struct report_text {
   std::string text;
+  bool preformatted = false;
 };
 
 /// One named section of a report.
@@ -166,6 +168,8 @@ td.undefined { color: #a15c00; font-style: italic; }
 section.figure { display: inline-block; vertical-align: top; margin-right: 16px; }
 figure { margin: 0; }
 figcaption { color: #555; font-size: 0.9em; max-width: 480px; }
+figure svg { max-width: 100%; height: auto; }
+pre { background: #f6f6f6; padding: 8px; overflow-x: auto; font-size: 0.85em; }
 )";
 
 } // namespace detail
@@ -227,7 +231,15 @@ public:
   /// empty title.
   evaluation_report& add_text(std::string title, std::string text) {
     check_title("add_text", title);
-    sections_.push_back({std::move(title), report_text{std::move(text)}});
+    sections_.push_back({std::move(title), report_text{std::move(text), false}});
+    return *this;
+  }
+
+  /// Adds preformatted text, shown as it is (`<pre>`): a table a program printed, a JSON
+  /// document. @throws std::invalid_argument for an empty title.
+  evaluation_report& add_preformatted(std::string title, std::string text) {
+    check_title("add_preformatted", title);
+    sections_.push_back({std::move(title), report_text{std::move(text), true}});
     return *this;
   }
 
@@ -268,8 +280,9 @@ public:
         j["data"] = f->data;
         j["svg"] = f->svg;
       } else {
-        j["kind"] = "text";
-        j["text"] = std::get<report_text>(s.content).text;
+        const auto& t = std::get<report_text>(s.content);
+        j["kind"] = t.preformatted ? "preformatted" : "text";
+        j["text"] = t.text;
       }
       sections.push_back(std::move(j));
     }
@@ -333,7 +346,11 @@ public:
         out += "<figcaption>" + detail::xml_escape(f->caption) + "</figcaption>\n</figure>\n";
       } else {
         const std::string& text = std::get<report_text>(s.content).text;
-        std::size_t start = 0;
+        const bool preformatted = std::get<report_text>(s.content).preformatted;
+        if (preformatted) {
+          out += "<pre>" + detail::xml_escape(text) + "</pre>\n";
+        }
+        std::size_t start = preformatted ? text.size() + 1 : 0;
         while (start <= text.size()) {
           std::size_t end = text.find("\n\n", start);
           if (end == std::string::npos) {
