@@ -624,48 +624,30 @@ public:
     if (!std::isfinite(x)) {
       detail::bad_arm(name, "value", "a finite number", detail::double_text(x));
     }
-    ++count_;
-    const double delta = x - mean_;
-    mean_ += delta / static_cast<double>(count_);
-    m2_ += delta * (x - mean_);
+    moments_.add(x);
   }
 
   /// Adds `other`'s values (`other` may be `*this`).
-  void merge(const arm_moments& other) {
-    if (other.count_ == 0) {
-      return;
-    }
-    const double n_a = static_cast<double>(count_);
-    const double n_b = static_cast<double>(other.count_);
-    const double n = n_a + n_b;
-    const double delta = other.mean_ - mean_;
-    const double mean = mean_ + delta * (n_b / n);
-    const double m2 = m2_ + other.m2_ + delta * delta * (n_a * n_b / n);
-    count_ += other.count_;
-    mean_ = mean;
-    m2_ = m2;
-  }
+  void merge(const arm_moments& other) { moments_.merge(other.moments_); }
 
   /// The count, mean and unbiased variance. @throws undefined_metric below 2 values (a sample
   /// variance needs two).
   [[nodiscard]] arm_summary result() const {
-    if (count_ < 2) {
-      std::string reason = std::to_string(count_);
+    if (moments_.count < 2) {
+      std::string reason = std::to_string(moments_.count);
       reason += " values: a sample variance needs at least 2";
       throw undefined_metric(std::string(name), reason);
     }
-    return {count_, mean_, m2_ / static_cast<double>(count_ - 1)};
+    return {moments_.count, moments_.mean, moments_.m2 / static_cast<double>(moments_.count - 1)};
   }
 
   /// Values added so far.
-  [[nodiscard]] std::uint64_t count() const noexcept { return count_; }
+  [[nodiscard]] std::uint64_t count() const noexcept { return moments_.count; }
   /// Their mean (0 before the first).
-  [[nodiscard]] double mean() const noexcept { return mean_; }
+  [[nodiscard]] double mean() const noexcept { return moments_.mean; }
 
 private:
-  std::uint64_t count_ = 0;
-  double mean_ = 0.0;
-  double m2_ = 0.0;
+  detail::running_moments moments_;
 };
 
 static_assert(metric_accumulator<arm_moments>);

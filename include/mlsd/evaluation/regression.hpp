@@ -152,58 +152,42 @@ public:
     const double y = static_cast<double>(o.target);
     const double r = static_cast<double>(o.prediction) - y;
     sse_ += r * r;
-    ++count_;
-    const double delta = y - mean_;
-    mean_ += delta / static_cast<double>(count_);
-    m2_ += delta * (y - mean_);
+    targets_.add(y);
   }
 
   /// Adds `other`'s observations (Chan et al.'s merge; `other` may be `*this`).
   void merge(const r_squared& other) {
-    if (other.count_ == 0) {
-      return;
-    }
-    const double n_a = static_cast<double>(count_);
-    const double n_b = static_cast<double>(other.count_);
-    const double n = n_a + n_b;
-    const double delta = other.mean_ - mean_;
-    const double mean = mean_ + delta * (n_b / n);
-    const double m2 = m2_ + other.m2_ + delta * delta * (n_a * n_b / n);
     sse_ += other.sse_;
-    count_ += other.count_;
-    mean_ = mean;
-    m2_ = m2;
+    targets_.merge(other.targets_);
   }
 
   /// R², at most 1 (can be very negative). @throws undefined_metric with no observations or
   /// constant targets.
   [[nodiscard]] double result() const {
-    if (count_ == 0) {
+    if (targets_.count == 0) {
       throw undefined_metric(std::string(name), "no observations");
     }
-    if (!(m2_ > 0.0)) {
+    if (!(targets_.m2 > 0.0)) {
       std::string reason = "all ";
-      reason += std::to_string(count_);
+      reason += std::to_string(targets_.count);
       reason += " targets are equal: their total sum of squares is 0";
       throw undefined_metric(std::string(name), reason);
     }
-    return 1.0 - sse_ / m2_;
+    return 1.0 - sse_ / targets_.m2;
   }
 
   /// Observations added so far.
-  [[nodiscard]] std::uint64_t count() const noexcept { return count_; }
+  [[nodiscard]] std::uint64_t count() const noexcept { return targets_.count; }
   /// The mean of the targets so far (0 before the first observation).
-  [[nodiscard]] double target_mean() const noexcept { return mean_; }
+  [[nodiscard]] double target_mean() const noexcept { return targets_.mean; }
   /// `SST = Σ (y_i - ȳ)^2` so far.
-  [[nodiscard]] double total_sum_of_squares() const noexcept { return m2_; }
+  [[nodiscard]] double total_sum_of_squares() const noexcept { return targets_.m2; }
   /// `SSE = Σ (ŷ_i - y_i)^2` so far.
   [[nodiscard]] double residual_sum_of_squares() const noexcept { return sse_; }
 
 private:
   double sse_ = 0.0;
-  double mean_ = 0.0;
-  double m2_ = 0.0;
-  std::uint64_t count_ = 0;
+  detail::running_moments targets_;
 };
 
 static_assert(metric_accumulator<rmse>);
