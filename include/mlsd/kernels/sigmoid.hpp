@@ -26,11 +26,23 @@ template <class T>
 } // namespace reference
 
 namespace detail {
+/// `exp(-|x|)`, with |x| capped at 1000 and NaN kept out of the exponential (and put back
+/// after): beyond 746 the result is 0 in float and double alike, and xsimd's exp converts
+/// x·log2(e) to an integer, which for |x| near 1e30, or NaN, is out of range (undefined
+/// behaviour, which clang's UBSan reports).
+template <class Arch, class T>
+[[nodiscard]] inline xsimd::batch<T, Arch> exp_minus_abs(const xsimd::batch<T, Arch>& x) noexcept {
+  using batch = xsimd::batch<T, Arch>;
+  const batch a = xsimd::abs(x);
+  const batch cap(T(1000));
+  const batch e = xsimd::exp(-xsimd::select(a <= cap, a, cap)); // NaN compares false: cap
+  return xsimd::select(xsimd::isnan(a), a, e);
+}
 template <class Arch, class T>
 [[nodiscard]] inline xsimd::batch<T, Arch> sigmoid(const xsimd::batch<T, Arch>& x) noexcept {
   using batch = xsimd::batch<T, Arch>;
-  // exp(-|x|) is in (0, 1], so neither branch overflows: x = ±1e30 gives exactly 1 or 0.
-  const batch e = xsimd::exp(-xsimd::abs(x));
+  // exp(-|x|) is in [0, 1], so neither branch overflows: x = ±1e30 gives exactly 1 or 0.
+  const batch e = exp_minus_abs(x);
   const batch one(T(1));
   const batch r = one / (one + e);
   return xsimd::select(x >= batch(T(0)), r, e * r);
@@ -39,7 +51,7 @@ template <class Arch, class T>
 [[nodiscard]] inline xsimd::batch<T, Arch> log_loss(const xsimd::batch<T, Arch>& z,
                                                     const xsimd::batch<T, Arch>& y) noexcept {
   using batch = xsimd::batch<T, Arch>;
-  return xsimd::max(z, batch(T(0))) - z * y + xsimd::log1p(xsimd::exp(-xsimd::abs(z)));
+  return xsimd::max(z, batch(T(0))) - z * y + xsimd::log1p(exp_minus_abs(z));
 }
 } // namespace detail
 
