@@ -648,7 +648,9 @@ int run(const options& opt) {
       model::model_file f = m.to_model_file();
       f.model_type = std::string(M::model_type);
       f.feature_encoder = d.feature_encoder;
-      f.training = {{"rows", d.train.size()}, {"source", d.source}};
+      // A named type, not a bare braced list: clang 14 leaks the old value of `json = {{...}}`
+      // inside a generic lambda (LeakSanitizer, nlohmann_json 3.11.2); g++ does not.
+      f.training = nlohmann::json{{"rows", d.train.size()}, {"source", d.source}};
       model::save_model_file(path, f);
       const M back = model::load_model<M>(path);
       std::size_t same = 0;
