@@ -49,6 +49,7 @@ struct options {
   std::string mode = "hogwild"; // hogwild | deterministic (only matters for threads > 1)
   std::size_t epochs = 3;
   std::size_t batch_size = 256;
+  std::size_t hot_row_bytes = model::train_options{}.hot_row_bytes; // Hogwild's private rows
   bool shuffle = true;
   std::uint64_t seed = 1;
   std::size_t features = std::size_t{1} << 20;
@@ -72,6 +73,7 @@ struct options {
             << "usage: train_bench --model fm|lr|ffm --train FILE --valid FILE [--threads T]\n"
                "  [--mode hogwild|deterministic] [--epochs E] [--batch-size B] [--seed S] "
                "[--no-shuffle]\n"
+               "  [--hot-row-bytes N] (Hogwild: bytes of private hot rows per thread; 0: plain)\n"
                "  [--features N] [--fields F] [--k K] [--learning-rate R] [--l2 L] [--init-stddev "
                "S]\n"
                "  [--alpha A] [--beta B] [--l1 L1] [--no-norm]\n"
@@ -114,6 +116,8 @@ options parse(int argc, char** argv) {
         o.epochs = std::stoul(v);
       } else if (a == "--batch-size") {
         o.batch_size = std::stoul(v);
+      } else if (a == "--hot-row-bytes") {
+        o.hot_row_bytes = std::stoul(v);
       } else if (a == "--seed") {
         o.seed = std::stoull(v);
       } else if (a == "--features") {
@@ -207,6 +211,7 @@ epoch_log run(M& m, const mlsd::sparse_batch& train, const mlsd::sparse_batch& v
   t.shuffle = o.shuffle;
   t.seed = o.seed;
   t.threads = o.threads;
+  t.hot_row_bytes = o.hot_row_bytes;
   t.mode =
       o.mode == "hogwild" ? model::parallel_mode::hogwild : model::parallel_mode::deterministic;
   epoch_log log;
@@ -296,6 +301,7 @@ int main(int argc, char** argv) {
         {"model", o.model},
         {"threads", o.threads},
         {"mode", o.threads > 1 ? o.mode : "sequential"},
+        {"hot_row_bytes", o.threads > 1 && o.mode == "hogwild" ? o.hot_row_bytes : 0},
         {"train_file", o.train},
         {"valid_file", o.valid},
         {"train_rows", train.size()},

@@ -64,6 +64,12 @@ TARGETS = [
     ("LR FTRL: xLearn / mlsd epoch time (1 thread)", "xlearn/lr/1", "mlsd/lr/1", 1.5, "xlearn/lr/1"),
     ("FFM k=4: libffm / mlsd epoch time (1 thread)", "libffm/ffm/1", "mlsd/ffm/1", 1.2, "libffm/ffm/1"),
     ("FFM k=4: mlsd 1 thread / N threads", "mlsd/ffm/1", "mlsd/ffm/N", 1.0, None),
+    # Ablations, not targets of issue 5: what Hogwild's private hot rows (train_options::hot_row_bytes)
+    # buy, against plain Hogwild (--hot-row-bytes 0) on the same threads.
+    ("ablation, FM: plain Hogwild / with private hot rows (N threads)", "mlsd-plain-hogwild/fm/N",
+     "mlsd/fm/N", 1.0, None),
+    ("ablation, FFM: plain Hogwild / with private hot rows (N threads)", "mlsd-plain-hogwild/ffm/N",
+     "mlsd/ffm/N", 1.0, None),
 ]
 
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
@@ -126,7 +132,7 @@ def configurations(tools, data, epochs, threads, work):
     out = []
 
     if tools.train_bench:
-        def mlsd(model, t):
+        def mlsd(model, t, extra=()):
             def runner(tag):
                 train, valid = (train_ffm, valid_ffm) if model == "ffm" else (train_svm, valid_svm)
                 cmd = [tools.train_bench, "--model", model, "--train", train, "--valid", valid,
@@ -140,7 +146,9 @@ def configurations(tools, data, epochs, threads, work):
                 else:
                     cmd += ["--k", str(ffm["k"]), "--learning-rate", str(ffm["learning_rate"]),
                             "--l2", str(ffm["l2"])] + ([] if ffm["normalize"] else ["--no-norm"])
-                log = os.path.join(work, f"mlsd_{model}_{t}_{tag}.log")
+                cmd += list(extra)
+                suffix = "_plain" if extra else ""
+                log = os.path.join(work, f"mlsd_{model}_{t}{suffix}_{tag}.log")
                 code, wall, rss, text = run(cmd, log)
                 if code != 0:
                     raise RuntimeError(f"{' '.join(cmd)} failed ({code}); see {log}")
@@ -153,6 +161,8 @@ def configurations(tools, data, epochs, threads, work):
             out.append((f"mlsd/{model}/1", mlsd(model, 1)))
         out.append(("mlsd/fm/N", mlsd("fm", threads)))
         out.append(("mlsd/ffm/N", mlsd("ffm", threads)))
+        out.append(("mlsd-plain-hogwild/fm/N", mlsd("fm", threads, ["--hot-row-bytes", "0"])))
+        out.append(("mlsd-plain-hogwild/ffm/N", mlsd("ffm", threads, ["--hot-row-bytes", "0"])))
 
     if tools.libfm:
         def libfm_runner(tag):

@@ -51,6 +51,7 @@ namespace detail {
 /// The layout of an FFM's parameter array (see the file comment).
 struct ffm_layout {
   std::size_t features = 0;
+  std::size_t rows = 0; ///< addressable rows: `features`, plus a trainer's scratch rows
   std::size_t fields = 0;
   std::size_t k = 0;
   std::size_t kp = 0;    ///< k rounded up to 4; lanes k..kp-1 are zero and stay zero
@@ -61,6 +62,7 @@ struct ffm_layout {
   ffm_layout() = default;
   ffm_layout(std::size_t n, std::size_t m, std::size_t factors, bool unit_norm) noexcept
       : features(n)
+      , rows(n)
       , fields(m)
       , k(factors)
       , kp(fm_round_up(factors, 4))
@@ -94,7 +96,7 @@ inline void ffm_check(const ffm_layout& layout, sparse_row_view x) {
                           " entries");
   }
   for (std::size_t i = 0; i < x.nnz(); ++i) {
-    if (x.indices[i] >= layout.features) {
+    if (x.indices[i] >= layout.rows) {
       fm_bad_index(model, i, x.indices[i], layout.features);
     }
     if (x.fields[i] >= layout.fields) {
@@ -376,7 +378,7 @@ public:
       return;
     }
     for (std::size_t i = 0; i < x.nnz(); ++i) {
-      if (x.indices[i] >= layout_.features) {
+      if (x.indices[i] >= layout_.rows) {
         continue;
       }
       const float* base = parameters_.data() + x.indices[i] * layout_.row;
@@ -392,11 +394,33 @@ public:
   }
 
   /// Every trainable number (weights and accumulators, interleaved per block) as one span.
+  /// Scratch rows (`set_scratch_rows`) are not part of it.
   [[nodiscard]] std::span<float> parameters() noexcept {
-    return parameters_;
+    return {parameters_.data(), layout_.features * layout_.row};
   }
   [[nodiscard]] std::span<const float> parameters() const noexcept {
-    return parameters_;
+    return {parameters_.data(), layout_.features * layout_.row};
+  }
+
+  /// The floats of row `j`: feature j's m blocks (weights and accumulators), or scratch row
+  /// `j - feature_count()`. Precondition: `j < feature_count() +` the scratch rows.
+  [[nodiscard]] std::span<float> feature_row(std::size_t j) noexcept {
+    return {parameters_.data() + j * layout_.row, layout_.row};
+  }
+
+  /// For trainers: appends `n` scratch rows after the last feature's, or removes them (n = 0);
+  /// row indices `feature_count() .. feature_count() + n - 1` are then accepted by `learn`,
+  /// `margin` and `prefetch`. As `factorization_machine::set_scratch_rows`: used by
+  /// `model::train`'s Hogwild mode for private copies of the most frequent features' rows; not
+  /// saved, not averaged, contents unspecified until written; a new model has room for 8 MiB of
+  /// them; shrinking keeps the memory.
+  void set_scratch_rows(std::size_t n) {
+    const std::size_t size = (layout_.features + n) * layout_.row;
+    if (size > parameters_.capacity()) {
+      parameters_.reserve(size); // exactly: resize alone would double the capacity
+    }
+    parameters_.resize(size);
+    layout_.rows = layout_.features + n;
   }
 
   /// `w_{j,f}`, feature j's k weights for field f. Preconditions: `j < feature_count()`,
@@ -456,7 +480,7 @@ private:
   field_aware_factorization_machine(const config& c, uninitialised)
       : config_(checked(c))
       , layout_(c.features, c.fields, c.factors, c.normalize)
-      , parameters_(c.features * layout_.row, 0.0f) {}
+      , parameters_(detail::fm_storage_with_headroom(c.features * layout_.row)) {}
 
   friend float reference::ffm_margin(const field_aware_factorization_machine&, sparse_row_view);
   friend float reference::ffm_learn(field_aware_factorization_machine&, sparse_row_view, float,

@@ -39,6 +39,7 @@
 #include <sys/mman.h>
 #endif
 
+#include <algorithm>
 #include <array>
 #include <cmath>
 #include <cstddef>
@@ -107,6 +108,19 @@ struct fm_allocator {
 
 /// The parameter array of FM and FFM.
 using fm_storage = std::vector<float, fm_allocator<float>>;
+
+/// `size` zeros, with capacity for the scratch rows a Hogwild trainer adds (`set_scratch_rows`):
+/// the size again, up to 8 MiB more (32 threads at the default 256 KiB of private rows each).
+/// Growing within the capacity moves nothing; growing beyond it would copy the whole table and
+/// hold two copies for a moment. Pages of the capacity that are never written are never backed by
+/// memory (the allocator maps large arrays).
+[[nodiscard]] inline fm_storage fm_storage_with_headroom(std::size_t size) {
+  constexpr std::size_t max_headroom = (std::size_t{8} << 20) / sizeof(float);
+  fm_storage out;
+  out.reserve(size + std::min(size, max_headroom));
+  out.resize(size, 0.0f);
+  return out;
+}
 
 /// Floats per cache line: rows are padded to a multiple of it.
 inline constexpr std::size_t fm_line_floats = 16;
@@ -188,6 +202,7 @@ private:
 /// The layout of a factorization machine's parameter array (see the file comment).
 struct fm_layout {
   std::size_t features = 0;
+  std::size_t rows = 0;   ///< addressable rows: `features`, plus a trainer's scratch rows
   std::size_t k = 0;      ///< factors
   std::size_t kp = 0;     ///< k rounded up to 4; lanes k..kp-1 are zero and stay zero
   std::size_t w = 0;      ///< offset of the linear weight in a row
@@ -197,6 +212,7 @@ struct fm_layout {
   fm_layout() = default;
   fm_layout(std::size_t n, std::size_t factors, fm_optimizer optimizer) noexcept
       : features(n)
+      , rows(n)
       , k(factors)
       , kp(fm_round_up(factors, 4))
       , w(optimizer == fm_optimizer::adagrad ? 2 * kp : kp)
@@ -233,7 +249,7 @@ struct fm_fused {
       }
       for (std::size_t i = 0; i < nnz; ++i) {
         const std::uint32_t j = idx[i];
-        if (j >= layout.features) [[unlikely]] {
+        if (j >= layout.rows) [[unlikely]] {
           fm_bad_index("factorization_machine", i, j, layout.features);
         }
         const float* p = rows + j * layout.stride;
@@ -259,7 +275,7 @@ struct fm_fused {
       }
       for (std::size_t i = 0; i < nnz; ++i) {
         const std::uint32_t j = idx[i];
-        if (j >= layout.features) [[unlikely]] {
+        if (j >= layout.rows) [[unlikely]] {
           fm_bad_index("factorization_machine", i, j, layout.features);
         }
         const float* p = rows + j * layout.stride;
@@ -533,7 +549,7 @@ public:
   void prefetch(sparse_row_view x) const noexcept {
 #if defined(__GNUC__) || defined(__clang__)
     for (const std::uint32_t j : x.indices) {
-      if (j < layout_.features) {
+      if (j < layout_.rows) {
         const float* p = row(j);
         for (std::size_t line = 0; line < layout_.stride; line += detail::fm_line_floats) {
           __builtin_prefetch(p + line, 1, 3);
@@ -546,12 +562,36 @@ public:
   }
 
   /// Every trainable number, weights and AdaGrad state, as one contiguous span (see the file
-  /// comment for the layout): what the trainer averages or shares between threads.
+  /// comment for the layout): what the trainer averages or shares between threads. Scratch rows
+  /// (`set_scratch_rows`) are not part of it.
   [[nodiscard]] std::span<float> parameters() noexcept {
-    return parameters_;
+    return {parameters_.data(), parameter_count()};
   }
   [[nodiscard]] std::span<const float> parameters() const noexcept {
-    return parameters_;
+    return {parameters_.data(), parameter_count()};
+  }
+
+  /// The floats of row `j`: feature j's factors, linear weight and AdaGrad state (layout in the
+  /// file comment), or scratch row `j - feature_count()`. Precondition: `j < feature_count() +`
+  /// the scratch rows.
+  [[nodiscard]] std::span<float> feature_row(std::size_t j) noexcept {
+    return {row(j), layout_.stride};
+  }
+
+  /// For trainers: appends `n` scratch rows after the last feature's, or removes them (n = 0).
+  /// Row indices `feature_count() .. feature_count() + n - 1` are then accepted by `learn`,
+  /// `margin` and `prefetch` and address the scratch rows; `model::train` gives each Hogwild
+  /// thread private copies of the most frequent features' rows there (model/trainer.hpp). Scratch
+  /// rows are not parameters: they are neither saved nor averaged, and their contents are
+  /// unspecified until written. A new model has room for 8 MiB of them (a copy of a model has
+  /// none: its first growth copies the table); shrinking keeps the memory.
+  void set_scratch_rows(std::size_t n) {
+    const std::size_t size = detail::fm_line_floats + (layout_.features + n) * layout_.stride;
+    if (size > parameters_.capacity()) {
+      parameters_.reserve(size); // exactly: resize alone would double the capacity
+    }
+    parameters_.resize(size);
+    layout_.rows = layout_.features + n;
   }
 
   /// The global bias b.
@@ -654,7 +694,8 @@ private:
   factorization_machine(const config& c, uninitialised)
       : config_(checked(c))
       , layout_(c.features, c.factors, c.optimizer)
-      , parameters_(detail::fm_line_floats + c.features * layout_.stride, 0.0f) {}
+      , parameters_(detail::fm_storage_with_headroom(detail::fm_line_floats +
+                                                     c.features * layout_.stride)) {}
 
   friend float reference::fm_margin(const factorization_machine&, sparse_row_view);
   friend float reference::fm_learn(factorization_machine&, sparse_row_view, float, float);
@@ -662,6 +703,10 @@ private:
   static const config& checked(const config& c) {
     c.validate();
     return c;
+  }
+
+  [[nodiscard]] std::size_t parameter_count() const noexcept {
+    return detail::fm_line_floats + layout_.features * layout_.stride;
   }
 
   [[nodiscard]] float* row(std::size_t j) noexcept {
@@ -746,12 +791,12 @@ inline float fm_margin(const factorization_machine& m, sparse_row_view x) {
   const detail::fm_layout& layout = m.layout_;
   float linear = 0.0f;
   for (std::size_t i = 0; i < x.nnz(); ++i) {
-    if (x.indices[i] >= layout.features) {
+    if (x.indices[i] >= layout.rows) {
       detail::fm_bad_index("factorization_machine", i, x.indices[i], layout.features);
     }
     linear += m.row(x.indices[i])[layout.w] * x.values[i];
   }
-  const matrix_view<const float> v(m.row(0), layout.features, layout.k, layout.stride);
+  const matrix_view<const float> v(m.row(0), layout.rows, layout.k, layout.stride);
   return m.bias() + linear +
          kernels::reference::fm_pairwise(v, x.indices.data(), x.values.data(), x.nnz());
 }
@@ -764,7 +809,7 @@ inline float fm_learn(factorization_machine& m, sparse_row_view x, float label,
   std::vector<double> s(layout.k, 0.0);
   double linear = 0.0, squares = 0.0;
   for (std::size_t i = 0; i < x.nnz(); ++i) {
-    if (x.indices[i] >= layout.features) {
+    if (x.indices[i] >= layout.rows) {
       detail::fm_bad_index("factorization_machine", i, x.indices[i], layout.features);
     }
     const float* p = m.row(x.indices[i]);

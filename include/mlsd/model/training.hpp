@@ -82,6 +82,14 @@ struct train_options {
   /// Threads that train; 1 is sequential.
   std::size_t threads = 1;
   parallel_mode mode = parallel_mode::deterministic;
+  /// Hogwild with models whose parameters are rows per feature (FM, FFM): the bytes of model rows
+  /// each thread may copy for itself. The features frequent enough to appear about once per
+  /// mini-batch or more get private rows in each thread, up to this budget, most frequent first;
+  /// each thread adds its changes to them into the shared model after every mini-batch and
+  /// refreshes its copies. On skewed (Zipf) click data a few hundred rows are in nearly every
+  /// example, and two threads writing them in turn would pass their cache lines back and forth on
+  /// every step. 0 gives plain Hogwild. See docs/training.md.
+  std::size_t hot_row_bytes = std::size_t{256} << 10;
   learning_rate_schedule schedule{};
   early_stopping stopping{};
 
