@@ -86,7 +86,7 @@ void check_transparent(const M& m, const sparse_batch& data) {
   M plain = m;
   M through = m;
   const std::size_t row_bytes = through.feature_row(0).size() * sizeof(float);
-  const hot_features hot(data, through.feature_count(), row_bytes, std::size_t{1} << 18, 256);
+  const hot_features hot(data, row_bytes, std::size_t{1} << 18, 256);
   REQUIRE(hot.features == std::vector<std::uint32_t>{3, 7, 5});
   through.set_scratch_rows(hot.features.size());
   {
@@ -126,22 +126,22 @@ TEST_CASE("hot features: expected 16 times per mini-batch, most frequent first, 
           "[model][trainer][hogwild]") {
   const sparse_batch data = skewed();
   // Feature 3 in every row, 7 in half, 5 in an eighth (32 per batch of 256), 9 in a 32nd (8).
-  const hot_features hot(data, 4096, 64, std::size_t{1} << 18, 256);
+  const hot_features hot(data, 64, std::size_t{1} << 18, 256);
   CHECK(hot.features == std::vector<std::uint32_t>{3, 7, 5});
   CHECK(hot.max_nnz == 7);
   // A budget of two 64-byte rows keeps the two most frequent.
-  CHECK(hot_features(data, 4096, 64, 128, 256).features == std::vector<std::uint32_t>{3, 7});
+  CHECK(hot_features(data, 64, 128, 256).features == std::vector<std::uint32_t>{3, 7});
   // Batches of 64: 5 is expected 8 times per batch, below 16.
-  CHECK(hot_features(data, 4096, 64, std::size_t{1} << 18, 64).features ==
+  CHECK(hot_features(data, 64, std::size_t{1} << 18, 64).features ==
         std::vector<std::uint32_t>{3, 7});
   // No budget, or rows larger than the budget: none.
-  CHECK(hot_features(data, 4096, 64, 0, 256).features.empty());
-  CHECK(hot_features(data, 4096, 1024, 512, 256).features.empty());
+  CHECK(hot_features(data, 64, 0, 256).features.empty());
+  CHECK(hot_features(data, 1024, 512, 256).features.empty());
   // Features 3 and 24 share a bucket of the lookup (16 buckets for two candidates): the more
   // frequent one gets it, the other stays shared.
-  const hot_features collide(skewed(3, 24), 4096, 64, 128, 256);
+  const hot_features collide(skewed(3, 24), 64, 128, 256);
   CHECK(collide.features == std::vector<std::uint32_t>{3});
-  CHECK(hot_features(skewed(24, 3), 4096, 64, 128, 256).features == std::vector<std::uint32_t>{24});
+  CHECK(hot_features(skewed(24, 3), 64, 128, 256).features == std::vector<std::uint32_t>{24});
 }
 
 TEST_CASE("private hot rows change no bit of FM and FFM training on one thread",

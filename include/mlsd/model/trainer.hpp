@@ -311,7 +311,7 @@ struct scratch_rows_release {
 // (a branch per feature, taken at random, cost as much as the contention it saved): a hot feature
 // whose bucket a more frequent one holds stays shared.
 struct hot_features {
-  static constexpr std::size_t sample_rows = std::size_t{1} << 16;
+  static constexpr std::size_t sample_rows = std::size_t{1} << 14;
   static constexpr std::size_t min_per_batch = 16;
   static constexpr std::uint32_t empty = std::numeric_limits<std::uint32_t>::max();
 
@@ -321,8 +321,8 @@ struct hot_features {
   unsigned shift = 32;              // bucket(j) = (j · φ mod 2^32) >> shift
   std::size_t max_nnz = 0;          // the longest row of the data
 
-  hot_features(const sparse_batch& data, std::size_t feature_count, std::size_t row_bytes,
-               std::size_t budget_bytes, std::size_t batch_size) {
+  hot_features(const sparse_batch& data, std::size_t row_bytes, std::size_t budget_bytes,
+               std::size_t batch_size) {
     const std::size_t n = data.size();
     const std::span<const std::size_t> offsets = data.offsets();
     for (std::size_t r = 0; r < n; ++r) {
@@ -333,22 +333,29 @@ struct hot_features {
       return;
     }
     const std::size_t step = std::max<std::size_t>(1, n / sample_rows);
-    std::vector<std::uint32_t> counts(feature_count, 0);
+    // The sampled indices, sorted: equal features are adjacent (no table of feature_count
+    // counters, which for a 2^28-bucket model would be a GiB).
+    std::vector<std::uint32_t> seen;
     std::size_t sampled = 0;
     for (std::size_t r = 0; r < n; r += step, ++sampled) {
-      for (const std::uint32_t j : data.row(r).indices) {
-        ++counts[j];
-      }
+      const std::span<const std::uint32_t> indices = data.row(r).indices;
+      seen.insert(seen.end(), indices.begin(), indices.end());
     }
-    // Hot: count / sampled · batch_size >= min_per_batch.
-    std::vector<std::uint32_t> candidates;
-    for (std::size_t j = 0; j < feature_count; ++j) {
-      if (static_cast<std::size_t>(counts[j]) * batch_size >= sampled * min_per_batch) {
-        candidates.push_back(static_cast<std::uint32_t>(j));
+    std::sort(seen.begin(), seen.end());
+    // Hot: count / sampled · batch_size >= min_per_batch; most frequent first, ties by index.
+    std::vector<std::pair<std::size_t, std::uint32_t>> candidates; // (count, feature)
+    for (std::size_t i = 0; i < seen.size();) {
+      std::size_t e = i;
+      while (e < seen.size() && seen[e] == seen[i]) {
+        ++e;
       }
+      if ((e - i) * batch_size >= sampled * min_per_batch) {
+        candidates.emplace_back(e - i, seen[i]);
+      }
+      i = e;
     }
     std::stable_sort(candidates.begin(), candidates.end(),
-                     [&](std::uint32_t a, std::uint32_t b) { return counts[a] > counts[b]; });
+                     [](const auto& a, const auto& b) { return a.first > b.first; });
     if (candidates.size() > capacity) {
       candidates.resize(capacity);
     }
@@ -360,7 +367,8 @@ struct hot_features {
     shift = 32U - static_cast<unsigned>(std::countr_zero(buckets));
     keys.assign(buckets, empty);
     slots.assign(buckets, 0);
-    for (const std::uint32_t j : candidates) {
+    for (const auto& candidate : candidates) {
+      const std::uint32_t j = candidate.second;
       const std::uint32_t b = bucket(j, shift);
       if (keys[b] == empty) {
         keys[b] = j;
@@ -678,9 +686,8 @@ training_summary train(M& model, const sparse_batch& train_set, const sparse_bat
       if constexpr (detail::scratch_row_model<M>) {
         if (options.hot_row_bytes > 0) {
           if (!hot_set) {
-            hot_set.emplace(train_set, static_cast<std::size_t>(model.feature_count()),
-                            model.feature_row(0).size() * sizeof(float), options.hot_row_bytes,
-                            options.batch_size);
+            hot_set.emplace(train_set, model.feature_row(0).size() * sizeof(float),
+                            options.hot_row_bytes, options.batch_size);
           }
           // Each thread's block of scratch rows starts a cache line (when the first does), and
           // every row index stays below 2^32 - 1 (the empty key of the lookup).
