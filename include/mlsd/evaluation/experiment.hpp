@@ -29,6 +29,7 @@
 #include <mlsd/core/roles.hpp>
 #include <mlsd/core/version.hpp>
 #include <mlsd/data/detail/config_json.hpp>
+#include <mlsd/data/numeric.hpp> // running_moments
 #include <mlsd/evaluation/metric.hpp>
 
 #include <nlohmann/json.hpp>
@@ -633,21 +634,21 @@ public:
   /// The count, mean and unbiased variance. @throws undefined_metric below 2 values (a sample
   /// variance needs two).
   [[nodiscard]] arm_summary result() const {
-    if (moments_.count < 2) {
-      std::string reason = std::to_string(moments_.count);
+    if (moments_.count() < 2) {
+      std::string reason = std::to_string(moments_.count());
       reason += " values: a sample variance needs at least 2";
       throw undefined_metric(std::string(name), reason);
     }
-    return {moments_.count, moments_.mean, moments_.m2 / static_cast<double>(moments_.count - 1)};
+    return {moments_.count(), moments_.mean(), moments_.sample_variance()};
   }
 
   /// Values added so far.
-  [[nodiscard]] std::uint64_t count() const noexcept { return moments_.count; }
+  [[nodiscard]] std::uint64_t count() const noexcept { return moments_.count(); }
   /// Their mean (0 before the first).
-  [[nodiscard]] double mean() const noexcept { return moments_.mean; }
+  [[nodiscard]] double mean() const noexcept { return moments_.mean(); }
 
 private:
-  detail::running_moments moments_;
+  data::running_moments moments_; // Welford with a shift, Chan's merge
 };
 
 static_assert(metric_accumulator<arm_moments>);

@@ -110,41 +110,6 @@ inline void check_same_size(std::string_view helper, std::string_view first, std
   }
 }
 
-/// Count, mean and sum of squared deviations `M2` of a stream of numbers: Welford's update per
-/// value (Welford 1962) and the pairwise merge of Chan, Golub & LeVeque (1979, "Updating
-/// formulae and a pairwise algorithm for computing sample variances"):
-/// `M2 = M2_a + M2_b + δ² n_a n_b / n`, `δ = mean_b - mean_a`, with no cancellation of
-/// `Σx² - n x̄²`. O(1) per value and per merge. Shared by `r_squared` (the targets' variance) and
-/// `arm_moments` (an experiment arm's).
-struct running_moments {
-  std::uint64_t count = 0;
-  double mean = 0.0;
-  double m2 = 0.0;
-
-  void add(double x) noexcept {
-    ++count;
-    const double delta = x - mean;
-    mean += delta / static_cast<double>(count);
-    m2 += delta * (x - mean);
-  }
-
-  /// Adds `other`'s values (`other` may be `*this`: it is read before anything changes).
-  void merge(const running_moments& other) noexcept {
-    if (other.count == 0) {
-      return;
-    }
-    const double n_a = static_cast<double>(count);
-    const double n_b = static_cast<double>(other.count);
-    const double n = n_a + n_b;
-    const double delta = other.mean - mean;
-    const double merged_mean = mean + delta * (n_b / n);
-    const double merged_m2 = m2 + other.m2 + delta * delta * (n_a * n_b / n);
-    count += other.count;
-    mean = merged_mean;
-    m2 = merged_m2;
-  }
-};
-
 /// Adds the pairs `(a[i], b[i])` to `m` and returns `m.result()`. A bad value rethrows the
 /// accumulator's `input_error` with the element's index: field 'score' becomes 'scores[7]'.
 template <class Metric>

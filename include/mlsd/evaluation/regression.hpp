@@ -17,6 +17,7 @@
 
 #include <mlsd/core/roles.hpp>
 #include <mlsd/core/version.hpp>
+#include <mlsd/data/numeric.hpp> // running_moments
 #include <mlsd/evaluation/metric.hpp>
 #include <mlsd/requirements/requirements.hpp>
 
@@ -164,30 +165,32 @@ public:
   /// R², at most 1 (can be very negative). @throws undefined_metric with no observations or
   /// constant targets.
   [[nodiscard]] double result() const {
-    if (targets_.count == 0) {
+    if (targets_.count() == 0) {
       throw undefined_metric(std::string(name), "no observations");
     }
-    if (!(targets_.m2 > 0.0)) {
+    if (!(total_sum_of_squares() > 0.0)) {
       std::string reason = "all ";
-      reason += std::to_string(targets_.count);
+      reason += std::to_string(targets_.count());
       reason += " targets are equal: their total sum of squares is 0";
       throw undefined_metric(std::string(name), reason);
     }
-    return 1.0 - sse_ / targets_.m2;
+    return 1.0 - sse_ / total_sum_of_squares();
   }
 
   /// Observations added so far.
-  [[nodiscard]] std::uint64_t count() const noexcept { return targets_.count; }
+  [[nodiscard]] std::uint64_t count() const noexcept { return targets_.count(); }
   /// The mean of the targets so far (0 before the first observation).
-  [[nodiscard]] double target_mean() const noexcept { return targets_.mean; }
+  [[nodiscard]] double target_mean() const noexcept { return targets_.mean(); }
   /// `SST = Σ (y_i - ȳ)^2` so far.
-  [[nodiscard]] double total_sum_of_squares() const noexcept { return targets_.m2; }
+  [[nodiscard]] double total_sum_of_squares() const noexcept {
+    return targets_.population_variance() * static_cast<double>(targets_.count());
+  }
   /// `SSE = Σ (ŷ_i - y_i)^2` so far.
   [[nodiscard]] double residual_sum_of_squares() const noexcept { return sse_; }
 
 private:
   double sse_ = 0.0;
-  detail::running_moments targets_;
+  data::running_moments targets_; // Welford with a shift, Chan's merge
 };
 
 static_assert(metric_accumulator<rmse>);
