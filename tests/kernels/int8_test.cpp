@@ -140,3 +140,90 @@ TEST_CASE("int8 quantisation rejects NaN and infinity, naming row and column", "
   const std::vector<float> y = {0.0f, std::numeric_limits<float>::infinity()};
   CHECK_THROWS_WITH(int8_query(y.data(), 2), Catch::Contains("column 1"));
 }
+
+TEST_CASE("int8 top_k_batch equals one top_k per query, with k > n and a per-query filter",
+          "[kernels][int8]") {
+  // The multi-query kernel (VNNI blocks of 64 queries, 4 rows per step) must return exactly what
+  // the one-query kernel returns: the same integer scores, scaled in the same order. Sizes cover
+  // row counts around the 4-row step, query counts around the 16-query register and the 64-query
+  // block, d around the 4-byte piece and d > 512 (the one-scan-per-query path).
+  std::mt19937 rng(15);
+  for (const std::size_t d :
+       {std::size_t{1}, std::size_t{7}, std::size_t{64}, std::size_t{130}, std::size_t{513}}) {
+    for (const std::size_t n :
+         {std::size_t{0}, std::size_t{3}, std::size_t{4}, std::size_t{9}, std::size_t{61}}) {
+      for (const std::size_t m :
+           {std::size_t{1}, std::size_t{17}, std::size_t{64}, std::size_t{70}}) {
+        const std::size_t k = 5; // > n for the small tables
+        const auto x = normal_table(n, d, rng);
+        const auto y = normal_table(m, d, rng);
+        const int8_table t(mlsd::matrix_view<const float>(x.data(), n, d));
+        std::vector<int8_query> queries;
+        for (std::size_t q = 0; q < m; ++q) {
+          queries.emplace_back(y.data() + q * d, d);
+        }
+        // Query q may not see rows whose id is congruent to q modulo 3.
+        const auto excluded = [](std::size_t q, std::size_t id) noexcept {
+          return id % 3 == q % 3;
+        };
+        for (const bool filtered : {false, true}) {
+          std::vector<scored_id<float>> got(m * k, scored_id<float>{-1.0f, 99});
+          std::vector<std::size_t> counts(m, 99);
+          const mlsd::matrix_view<scored_id<float>> out(got.data(), m, k);
+          if (filtered) {
+            mlsd::kernels::top_k_batch(t, std::span<const int8_query>(queries), out,
+                                       std::span(counts), excluded);
+          } else {
+            mlsd::kernels::top_k_batch(t, std::span<const int8_query>(queries), out,
+                                       std::span(counts));
+          }
+          for (std::size_t q = 0; q < m; ++q) {
+            std::vector<scored_id<float>> one(k);
+            const auto excluded_for_q = [&](std::size_t id) noexcept {
+              return filtered && excluded(q, id);
+            };
+            const std::size_t count =
+                mlsd::kernels::top_k(t, queries[q], std::span(one), excluded_for_q);
+            CAPTURE(d, n, m, q, filtered);
+            REQUIRE(counts[q] == count);
+            for (std::size_t i = 0; i < count; ++i) {
+              CHECK(out(q, i) == one[i]);
+              CHECK((!filtered || !excluded(q, out(q, i).id)));
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
+TEST_CASE("int8 top_k_batch_rescored equals one top_k_rescored per query", "[kernels][int8]") {
+  std::mt19937 rng(16);
+  const std::size_t n = 2000, d = 48, k = 10, length = 40, m = 20;
+  const auto x = normal_table(n, d, rng);
+  const auto y = normal_table(m, d, rng);
+  const mlsd::matrix_view<const float> exact(x.data(), n, d);
+  const int8_table t(exact);
+  std::vector<int8_query> queries;
+  for (std::size_t q = 0; q < m; ++q) {
+    queries.emplace_back(y.data() + q * d, d);
+  }
+  std::vector<scored_id<float>> shortlist(m * length), got(m * k);
+  std::vector<std::size_t> counts(m);
+  mlsd::kernels::top_k_batch_rescored(
+      t, exact, std::span<const int8_query>(queries),
+      mlsd::matrix_view<scored_id<float>>(shortlist.data(), m, length),
+      mlsd::matrix_view<scored_id<float>>(got.data(), m, k), std::span(counts));
+  for (std::size_t q = 0; q < m; ++q) {
+    std::vector<scored_id<float>> one(k), one_shortlist(length), fp32(k);
+    REQUIRE(mlsd::kernels::top_k_rescored(t, exact, queries[q], std::span(one_shortlist),
+                                          std::span(one)) == k);
+    REQUIRE(mlsd::kernels::top_k(exact, y.data() + q * d, std::span(fp32)) == k);
+    CAPTURE(q);
+    REQUIRE(counts[q] == k);
+    for (std::size_t i = 0; i < k; ++i) {
+      CHECK(got[q * k + i] == one[i]);
+      CHECK(got[q * k + i].id == fp32[i].id); // a shortlist of 4k restores the exact order here
+    }
+  }
+}

@@ -23,6 +23,8 @@
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
+#include <limits>
 #include <span>
 #include <stdexcept>
 #include <string>
@@ -269,6 +271,23 @@ inline std::size_t top_k(const int8_table& table, const int8_query& query,
   return heap.finish();
 }
 
+namespace detail {
+/// Replaces the int8 scores of `candidates` by exact fp32 scores, sorts them by `ranks_before` and
+/// copies the best `out.size()` to `out`; returns how many were copied.
+inline std::size_t rescore(matrix_view<const float> exact, const int8_query& query,
+                           std::span<scored_id<float>> candidates,
+                           std::span<scored_id<float>> out) noexcept {
+  for (auto& c : candidates) {
+    c.score = kernels::dot(exact.row(c.id).data(), query.exact(), exact.cols());
+  }
+  const std::size_t count = std::min(candidates.size(), out.size());
+  std::partial_sort(candidates.begin(), candidates.begin() + static_cast<std::ptrdiff_t>(count),
+                    candidates.end(), ranks_before<float>);
+  std::copy_n(candidates.begin(), count, out.begin());
+  return count;
+}
+} // namespace detail
+
 /// Int8 retrieval with exact order: the int8 scan keeps a shortlist of `shortlist.size()`
 /// candidates (e.g. 4k), each is rescored with the fp32 row of `exact`, and the best
 /// `out.size()` by exact score are returned, best first. The result equals fp32 `top_k` whenever
@@ -284,15 +303,7 @@ inline std::size_t top_k_rescored(const int8_table& table, matrix_view<const flo
                                   const Filter& excluded = {}) noexcept {
   assert(exact.rows() == table.rows() && exact.cols() == table.cols());
   const std::size_t found = kernels::top_k(table, query, shortlist, excluded);
-  for (std::size_t c = 0; c < found; ++c) {
-    shortlist[c].score =
-        kernels::dot(exact.row(shortlist[c].id).data(), query.exact(), exact.cols());
-  }
-  const std::size_t count = std::min(found, out.size());
-  std::partial_sort(shortlist.begin(), shortlist.begin() + static_cast<std::ptrdiff_t>(count),
-                    shortlist.begin() + static_cast<std::ptrdiff_t>(found), ranks_before<float>);
-  std::copy_n(shortlist.begin(), count, out.begin());
-  return count;
+  return detail::rescore(exact, query, shortlist.first(found), out);
 }
 
 /// Convenience overload: quantises `query` (allocates; throws on a non-finite value).
@@ -301,6 +312,189 @@ inline std::size_t top_k_rescored(const int8_table& table, matrix_view<const flo
                                   const float* query, std::span<scored_id<float>> shortlist,
                                   std::span<scored_id<float>> out, const Filter& excluded = {}) {
   return top_k_rescored(table, exact, int8_query(query, exact.cols()), shortlist, out, excluded);
+}
+
+namespace detail {
+#if MLSD_KERNELS_VNNI
+/// Queries per block of the multi-query int8 kernel: 4 registers of 16 queries.
+inline constexpr std::size_t int8_block_queries = 64;
+/// Rows scored per step of the multi-query int8 kernel (16 accumulators, 4 query registers).
+inline constexpr std::size_t int8_block_rows = 4;
+
+/// Scores R consecutive rows against 64 queries held transposed: `qt[4c + g]` holds, for the 16
+/// queries of group g, their offset values of columns 4c .. 4c+3 (4 bytes per 32-bit lane). Each
+/// 4-byte piece of a row is broadcast and meets 16 queries in one `vpdpbusd`, so `acc[r][g]`
+/// ends up with the 16 integer sums `sum_j (q[j] + 128) t[r][j]` directly, with no horizontal
+/// reduction.
+template <std::size_t R>
+inline void int8_rows_transposed(const std::int8_t* rows, std::size_t stride, std::size_t pieces,
+                                 const __m512i* qt, __m512i (&acc)[R][4]) noexcept {
+  for (std::size_t r = 0; r < R; ++r) {
+    for (std::size_t g = 0; g < 4; ++g) {
+      acc[r][g] = _mm512_setzero_si512();
+    }
+  }
+  for (std::size_t c = 0; c < pieces; ++c) {
+    __m512i q[4];
+    for (std::size_t g = 0; g < 4; ++g) {
+      q[g] = _mm512_load_si512(qt + 4 * c + g);
+    }
+    for (std::size_t r = 0; r < R; ++r) {
+      std::int32_t piece;
+      std::memcpy(&piece, rows + r * stride + 4 * c, sizeof piece);
+      const __m512i t = _mm512_set1_epi32(piece);
+      for (std::size_t g = 0; g < 4; ++g) {
+        acc[r][g] = _mm512_dpbusd_epi32(acc[r][g], q[g], t);
+      }
+    }
+  }
+}
+
+/// Top-k of the queries `[first, first + m)`, m <= 64, in one pass over the int8 table.
+template <class Filter>
+inline void int8_query_block(const int8_table& table, std::span<const int8_query> queries,
+                             std::size_t first, std::size_t m, matrix_view<scored_id<float>> out,
+                             std::span<std::size_t> counts, const Filter& excluded) noexcept {
+  using arch = xsimd::avx512bw;
+  using batch = xsimd::batch<float, arch>;
+  constexpr std::size_t lanes = int8_block_queries, rows_per_step = int8_block_rows;
+  const std::size_t n = table.rows(), stride = table.stride(), k = out.cols();
+  const std::size_t pieces = (table.cols() + 3) / 4;
+  alignas(64) __m512i qt[transposed_query_bytes / sizeof(__m512i)];
+  alignas(64) float query_scales[lanes];
+  alignas(64) float gates[lanes];
+  for (std::size_t q = 0; q < lanes; ++q) {
+    const bool real = q < m;
+    query_scales[q] = real ? queries[first + q].scale() : 0.0f;
+    // +inf for padding lanes: nothing passes their gate.
+    gates[q] =
+        real ? -std::numeric_limits<float>::infinity() : std::numeric_limits<float>::infinity();
+  }
+  {
+    auto* bytes = reinterpret_cast<std::uint8_t*>(qt);
+    for (std::size_t c = 0; c < pieces; ++c) {
+      for (std::size_t q = 0; q < lanes; ++q) {
+        for (std::size_t b = 0; b < 4; ++b) {
+          // Padding queries hold 128, the offset form of 0; columns past d are 128 too, and meet
+          // the zero padding of the table rows.
+          bytes[(4 * c + q / 16) * 64 + (q % 16) * 4 + b] =
+              q < m ? queries[first + q].offset_values()[4 * c + b] : std::uint8_t{128};
+        }
+      }
+    }
+  }
+  const float* scales = table.scales().data();
+  const std::int32_t* sums = table.row_sums().data();
+  const auto offer = [&](const batch& s, std::size_t g, std::size_t id) noexcept {
+    if (!xsimd::any(s >= batch::load_aligned(gates + g * 16))) {
+      return;
+    }
+    alignas(64) float lane[16];
+    s.store_aligned(lane);
+    for (std::size_t l = 0; l < 16; ++l) {
+      const std::size_t q = g * 16 + l;
+      if (lane[l] >= gates[q] && !excluded(first + q, id)) {
+        top_k_heap<float> heap(out.row(first + q).data(), k, counts[first + q]);
+        heap.offer(lane[l], id);
+        counts[first + q] = heap.size();
+        gates[q] = heap.gate();
+      }
+    }
+  };
+  // Same arithmetic as the one-query kernel, in the same order: float(sum q t) * s_i * s_q.
+  const auto finish = [&](const __m512i(&acc)[4], std::size_t id) noexcept {
+    const __m512i offset = _mm512_set1_epi32(sums[id] * 128);
+    const batch row_scale(scales[id]);
+    for (std::size_t g = 0; g < 4; ++g) {
+      const batch integer(_mm512_cvtepi32_ps(_mm512_sub_epi32(acc[g], offset)));
+      offer(integer * row_scale * batch::load_aligned(query_scales + g * 16), g, id);
+    }
+  };
+  std::size_t i = 0;
+  for (; i + rows_per_step <= n; i += rows_per_step) {
+    const std::int8_t* rows = table.row(i);
+    const char* ahead = reinterpret_cast<const char*>(rows) + 1024;
+    for (std::size_t offset = 0; offset < rows_per_step * stride; offset += 64) {
+      _mm_prefetch(ahead + offset, _MM_HINT_T0);
+    }
+    __m512i acc[rows_per_step][4];
+    int8_rows_transposed<rows_per_step>(rows, stride, pieces, qt, acc);
+    for (std::size_t r = 0; r < rows_per_step; ++r) {
+      finish(acc[r], i + r);
+    }
+  }
+  for (; i < n; ++i) {
+    __m512i acc[1][4];
+    int8_rows_transposed<1>(table.row(i), stride, pieces, qt, acc);
+    finish(acc[0], i);
+  }
+}
+#endif
+} // namespace detail
+
+/// `top_k` over an int8 table for a batch of `m` quantised queries, in one pass over the table
+/// per block of 64 queries. Results are identical to `m` calls of the one-query `top_k` (the
+/// same integer scores, scaled in the same order).
+///
+/// With VNNI the batch is organised like the fp32 `top_k_batch`: the 64 queries are transposed
+/// once into a 4-byte-interleaved block on the stack, and each 4-byte piece of a table row is
+/// broadcast and multiplied with 16 queries per `vpdpbusd` (64 byte multiply-adds), with no
+/// horizontal reduction. Rows of more than 512 columns (the block would exceed 32 KiB), and
+/// builds without VNNI, scan the table once per query.
+/// @param queries each of `table.cols()` dimensions.
+/// @param out `m × k`: row q receives query q's results, best first (ties: lower id).
+/// @param counts `m` elements: `counts[q]` receives how many results row q holds.
+/// @param excluded called as `excluded(q, id)`: true when row `id` must not be returned to query q.
+/// @complexity m·n·d byte multiply-adds; with VNNI the table is read once per 64 queries; no
+///   allocation (up to 32 KiB of stack).
+template <class Filter = no_filter>
+inline void top_k_batch(const int8_table& table, std::span<const int8_query> queries,
+                        matrix_view<scored_id<float>> out, std::span<std::size_t> counts,
+                        const Filter& excluded = {}) noexcept {
+  const std::size_t m = queries.size();
+  std::fill_n(counts.begin(), m, std::size_t{0});
+  if (out.cols() == 0) {
+    return;
+  }
+  for (const auto& query : queries) {
+    assert(query.dim() == table.cols());
+    (void)query;
+  }
+#if MLSD_KERNELS_VNNI
+  if (table.cols() * detail::int8_block_queries <= detail::transposed_query_bytes) {
+    for (std::size_t q = 0; q < m; q += detail::int8_block_queries) {
+      detail::int8_query_block(table, queries, q, std::min(m - q, detail::int8_block_queries), out,
+                               counts, excluded);
+    }
+    for (std::size_t q = 0; q < m; ++q) {
+      counts[q] = detail::top_k_heap<float>(out.row(q).data(), out.cols(), counts[q]).finish();
+    }
+    return;
+  }
+#endif
+  for (std::size_t q = 0; q < m; ++q) {
+    const auto excluded_for_q = [&](std::size_t id) noexcept { return excluded(q, id); };
+    counts[q] = kernels::top_k(table, queries[q], out.row(q), excluded_for_q);
+  }
+}
+
+/// `top_k_rescored` for a batch of queries: one multi-query int8 scan (`top_k_batch`) keeps
+/// `shortlist.cols()` candidates per query, which are rescored with the fp32 rows of `exact`.
+/// @param shortlist `m × L` scratch, L >= k: the shortlist length.
+/// @param out `m × k`; @param counts `m` elements, as in `top_k_batch`.
+/// @complexity the int8 batch scan plus m·L fp32 dot products (random row reads); no allocation.
+template <class Filter = no_filter>
+inline void top_k_batch_rescored(const int8_table& table, matrix_view<const float> exact,
+                                 std::span<const int8_query> queries,
+                                 matrix_view<scored_id<float>> shortlist,
+                                 matrix_view<scored_id<float>> out, std::span<std::size_t> counts,
+                                 const Filter& excluded = {}) noexcept {
+  assert(exact.rows() == table.rows() && exact.cols() == table.cols());
+  assert(shortlist.rows() >= queries.size() && out.rows() >= queries.size());
+  kernels::top_k_batch(table, queries, shortlist, counts, excluded);
+  for (std::size_t q = 0; q < queries.size(); ++q) {
+    counts[q] = detail::rescore(exact, queries[q], shortlist.row(q).first(counts[q]), out.row(q));
+  }
 }
 
 } // namespace kernels
