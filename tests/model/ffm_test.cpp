@@ -117,9 +117,14 @@ TEST_CASE("field_aware_factorization_machine fused step equals the scalar libffm
           REQUIRE(close(a, b, 1e-4f, 1e-5f));
           CHECK(close(fused.margin(rows[r]), mlsd::model::reference::ffm_margin(fused, rows[r]),
                       1e-4f, 1e-5f));
+          // The fused step approximates 1/sqrt(G) (libffm's rsqrt): a weight's change is off by
+          // at most ffm_rsqrt_error times itself, and |change| <= η·|g|/sqrt(G) < η. A block that
+          // several pairs update carries the difference into the next; 4× covers that here.
+          const float step_error =
+              4.0f * c.learning_rate * rate * mlsd::model::detail::ffm_rsqrt_error;
           const auto pa = fused.parameters(), pb = scalar.parameters();
           for (std::size_t i = 0; i < pa.size(); ++i) {
-            mismatches += close(pa[i], pb[i], 1e-5f, 1e-6f) ? 0 : 1;
+            mismatches += close(pa[i], pb[i], 1e-5f, 1e-6f + step_error) ? 0 : 1;
           }
         }
         CAPTURE(k, normalize, repeats);

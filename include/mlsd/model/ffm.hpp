@@ -39,6 +39,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <utility>
 
 MLSD_BEGIN_NAMESPACE
@@ -112,6 +113,38 @@ inline void ffm_check(const ffm_layout& layout, sparse_row_view x) {
   }
 }
 
+/// `1/sqrt(G)` of AdaGrad's step, approximated as libffm approximates it: its SSE code takes
+/// `_mm_rsqrt_ps` (relative error at most 1.5·2⁻¹²) with no Newton step. With AVX-512VL the
+/// 14-bit `_mm_rsqrt14_ps` is as fast and 6 times closer (at most 2⁻¹⁴). Elsewhere: one Newton step
+/// on `xsimd::rsqrt`, as FM uses. Each step's change of a weight is then off by at most
+/// `ffm_rsqrt_error` times itself, well inside the noise of per-example SGD, while the Newton
+/// step took about a fifth of a single-thread epoch on the benchmark's click log (docs/
+/// factorization-machines.md).
+#if defined(__AVX512VL__) && defined(__AVX512F__)
+inline constexpr float ffm_rsqrt_error = 0x1p-14f;
+#elif defined(__SSE__)
+inline constexpr float ffm_rsqrt_error = 1.5f * 0x1p-12f;
+#else
+inline constexpr float ffm_rsqrt_error = 1e-6f;
+#endif
+
+template <class B>
+[[nodiscard]] inline B ffm_inverse_sqrt(const B& g) noexcept {
+#if defined(__SSE__)
+  if constexpr (std::is_base_of_v<xsimd::sse2, typename B::arch_type>) { // 4 floats in an __m128
+#if defined(__AVX512VL__) && defined(__AVX512F__)
+    return B(_mm_rsqrt14_ps(g));
+#else
+    return B(_mm_rsqrt_ps(g));
+#endif
+  } else {
+    return fm_inverse_sqrt(g);
+  }
+#else
+  return fm_inverse_sqrt(g);
+#endif
+}
+
 /// The fused FFM pass over all pairs i < j, SIMD over the factors with 4-float batches `B`
 /// (`C` of them per block, or `C == 0` for `kp / 4` at run time). O(nnz²·k), inherent to FFM.
 template <class B, std::size_t C>
@@ -174,9 +207,9 @@ struct ffm_fused {
           const B g2 = xsimd::fma(lambda, b, v * a);
           const B acc1 = xsimd::fma(g1, g1, B::load_aligned(p1 + kp));
           const B acc2 = xsimd::fma(g2, g2, B::load_aligned(p2 + kp));
-          xsimd::fnma(beta * g1, fm_inverse_sqrt(acc1), a).store_aligned(p1);
+          xsimd::fnma(beta * g1, ffm_inverse_sqrt(acc1), a).store_aligned(p1);
           acc1.store_aligned(p1 + kp);
-          xsimd::fnma(beta * g2, fm_inverse_sqrt(acc2), b).store_aligned(p2);
+          xsimd::fnma(beta * g2, ffm_inverse_sqrt(acc2), b).store_aligned(p2);
           acc2.store_aligned(p2 + kp);
         }
       }
