@@ -280,11 +280,7 @@ inline std::size_t rescore(matrix_view<const float> exact, const int8_query& que
   for (auto& c : candidates) {
     c.score = kernels::dot(exact.row(c.id).data(), query.exact(), exact.cols());
   }
-  const std::size_t count = std::min(candidates.size(), out.size());
-  std::partial_sort(candidates.begin(), candidates.begin() + static_cast<std::ptrdiff_t>(count),
-                    candidates.end(), ranks_before<float>);
-  std::copy_n(candidates.begin(), count, out.begin());
-  return count;
+  return copy_best(candidates, out);
 }
 } // namespace detail
 

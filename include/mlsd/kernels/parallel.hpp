@@ -62,16 +62,6 @@ void run_parts(std::size_t parts, Work&& work) {
   }
 }
 
-/// Merges per-range results (ids already global) into the best `out.size()`, best first.
-template <class T>
-std::size_t merge_best(std::vector<scored_id<T>>& candidates, std::span<scored_id<T>> out) {
-  const std::size_t count = std::min(candidates.size(), out.size());
-  std::partial_sort(candidates.begin(), candidates.begin() + static_cast<std::ptrdiff_t>(count),
-                    candidates.end(), ranks_before<T>);
-  std::copy_n(candidates.begin(), count, out.begin());
-  return count;
-}
-
 } // namespace detail
 
 /// `top_k` on `threads` threads (0: one per hardware thread); same contract and same results.
@@ -102,7 +92,7 @@ std::size_t top_k_parallel(matrix_view<const T> table, const T* query, std::span
     candidates.insert(candidates.end(), found.begin() + static_cast<std::ptrdiff_t>(p * k),
                       found.begin() + static_cast<std::ptrdiff_t>(p * k + counts[p]));
   }
-  return detail::merge_best(candidates, out);
+  return detail::copy_best(std::span(candidates), out);
 }
 
 /// `top_k_batch` on `threads` threads (0: one per hardware thread); same contract and results.
@@ -140,7 +130,7 @@ void top_k_batch_parallel(matrix_view<const T> table, matrix_view<const T> queri
       const scored_id<T>* row = found.data() + (p * m + q) * k;
       candidates.insert(candidates.end(), row, row + found_counts[p * m + q]);
     }
-    counts[q] = detail::merge_best(candidates, out.row(q));
+    counts[q] = detail::copy_best(std::span(candidates), out.row(q));
   }
 }
 

@@ -107,6 +107,19 @@ private:
   std::size_t size_;
 };
 
+/// Moves the best `min(candidates.size(), out.size())` of `candidates` (by `ranks_before`) to its
+/// front, copies them to `out`, best first, and returns how many: the last step of every kernel
+/// that gathers more candidates than it returns (rescoring, merging per-thread results).
+template <class T>
+inline std::size_t copy_best(std::span<scored_id<T>> candidates,
+                             std::span<scored_id<T>> out) noexcept {
+  const std::size_t count = std::min(candidates.size(), out.size());
+  std::partial_sort(candidates.begin(), candidates.begin() + static_cast<std::ptrdiff_t>(count),
+                    candidates.end(), ranks_before<T>);
+  std::copy_n(candidates.begin(), count, out.begin());
+  return count;
+}
+
 /// Offers the W scores of rows `[first, first + W)` to the heap, after one vector comparison
 /// against the gate: once the heap is full almost every block is rejected by that comparison.
 template <class Arch, class T, class Filter>
