@@ -238,7 +238,13 @@ float ffm_learn(field_aware_factorization_machine& m, sparse_row_view x, float l
 /// (libffm: s = 1). One `learn` computes φ (one pass over the pairs), then updates every pair in
 /// place (a second pass), SIMD over the factors, with no gradient buffer.
 ///
-/// Thread-safety: `margin`, `operator()`, `prefetch` are const and safe to call concurrently;
+/// Unlike `factorization_machine` it has no `prefetch`, so `model::train` does not ask the cache
+/// for its rows ahead of a step: an example touches 39 rows of 1,248 bytes on the click log (the
+/// size of L1), and fetching the next examples' rows evicted the current one's. Every form tried
+/// (each block, each whole row, each row's first line, read into L2) made the epoch slower
+/// (docs/factorization-machines.md).
+///
+/// Thread-safety: `margin` and `operator()` are const and safe to call concurrently;
 /// `learn` / `update` are not, except as Hogwild (Recht et al. 2011; libffm's OpenMP mode) through
 /// `model::train`. Complexity: O(nnz²·k) per example, the inherent cost of field-aware
 /// interactions; memory `features · fields · 2 · kp` floats.
@@ -404,28 +410,6 @@ public:
   /// `learn(x, label, 1)`.
   float update(sparse_row_view x, float label) { return learn(x, label, 1.0f); }
 
-  /// Asks the cache for the blocks `x` will touch (for a trainer to call a few examples ahead).
-  void prefetch(sparse_row_view x) const noexcept {
-#if defined(__GNUC__) || defined(__clang__)
-    if (x.fields.size() != x.nnz()) {
-      return;
-    }
-    for (std::size_t i = 0; i < x.nnz(); ++i) {
-      if (x.indices[i] >= layout_.rows) {
-        continue;
-      }
-      const float* base = parameters_.data() + x.indices[i] * layout_.row;
-      for (std::size_t j = 0; j < x.nnz(); ++j) {
-        if (j != i && x.fields[j] < layout_.fields) {
-          __builtin_prefetch(base + x.fields[j] * layout_.block, 1, 3);
-        }
-      }
-    }
-#else
-    (void)x;
-#endif
-  }
-
   /// Every trainable number (weights and accumulators, interleaved per block) as one span.
   /// Scratch rows (`set_scratch_rows`) are not part of it.
   [[nodiscard]] std::span<float> parameters() noexcept {
@@ -442,8 +426,8 @@ public:
   }
 
   /// For trainers: appends `n` scratch rows after the last feature's, or removes them (n = 0);
-  /// row indices `feature_count() .. feature_count() + n - 1` are then accepted by `learn`,
-  /// `margin` and `prefetch`. As `factorization_machine::set_scratch_rows`: used by
+  /// row indices `feature_count() .. feature_count() + n - 1` are then accepted by `learn` and
+  /// `margin`. As `factorization_machine::set_scratch_rows`: used by
   /// `model::train`'s Hogwild mode for private copies of the most frequent features' rows; not
   /// saved, not averaged, contents unspecified until written; a new model has room for 8 MiB of
   /// them; shrinking keeps the memory.

@@ -22,6 +22,7 @@
 #pragma once
 
 #include <mlsd/core/error.hpp>
+#include <mlsd/core/prefetch.hpp>
 #include <mlsd/core/roles.hpp>
 #include <mlsd/core/sparse.hpp>
 #include <mlsd/core/version.hpp>
@@ -547,18 +548,14 @@ public:
   /// Asks the cache for the rows `x` will touch: a trainer calls it for the example after the
   /// next one, so that their memory latency overlaps the current step. No effect on results.
   void prefetch(sparse_row_view x) const noexcept {
-#if defined(__GNUC__) || defined(__clang__)
     for (const std::uint32_t j : x.indices) {
       if (j < layout_.rows) {
         const float* p = row(j);
         for (std::size_t line = 0; line < layout_.stride; line += detail::fm_line_floats) {
-          __builtin_prefetch(p + line, 1, 3);
+          mlsd::detail::prefetch<true>(p + line); // for writing: the step stores to every line
         }
       }
     }
-#else
-    (void)x;
-#endif
   }
 
   /// Every trainable number, weights and AdaGrad state, as one contiguous span (see the file
@@ -595,29 +592,19 @@ public:
   }
 
   /// The global bias b.
-  [[nodiscard]] float bias() const noexcept {
-    return parameters_[0];
-  }
+  [[nodiscard]] float bias() const noexcept { return parameters_[0]; }
   /// The linear weight w_j. Precondition: `j < feature_count()`.
-  [[nodiscard]] float linear(std::size_t j) const noexcept {
-    return row(j)[layout_.w];
-  }
+  [[nodiscard]] float linear(std::size_t j) const noexcept { return row(j)[layout_.w]; }
   /// The k factors v_j. Precondition: `j < feature_count()`.
   [[nodiscard]] std::span<const float> factors_of(std::size_t j) const noexcept {
     return {row(j), layout_.k};
   }
   /// Sets b (e.g. to the mean rating before training a regression).
-  void set_bias(float b) noexcept {
-    parameters_[0] = b;
-  }
+  void set_bias(float b) noexcept { parameters_[0] = b; }
   /// Sets w_j. Precondition: `j < feature_count()`.
-  void set_linear(std::size_t j, float w) noexcept {
-    row(j)[layout_.w] = w;
-  }
+  void set_linear(std::size_t j, float w) noexcept { row(j)[layout_.w] = w; }
   /// Sets v_jf. Preconditions: `j < feature_count()`, `f < factor_count()`.
-  void set_factor(std::size_t j, std::size_t f, float v) noexcept {
-    row(j)[f] = v;
-  }
+  void set_factor(std::size_t j, std::size_t f, float v) noexcept { row(j)[f] = v; }
 
   /// The model as a model file: `hyper_parameters` = `settings().to_json()`; tables `bias`
   /// (1×1), `linear` (1×n), `factors` (n×k), and under AdaGrad their accumulators

@@ -24,6 +24,7 @@
 #pragma once
 
 #include <mlsd/core/error.hpp>
+#include <mlsd/core/prefetch.hpp>
 #include <mlsd/core/sparse.hpp>
 #include <mlsd/core/version.hpp>
 #include <mlsd/data/detail/random.hpp>
@@ -192,16 +193,11 @@ concept prefetching_model = requires(const M& m, sparse_row_view x) {
 // Issues a read prefetch for every cache line of `[p, p + count)`.
 template <class T>
 inline void prefetch_span(const T* p, std::size_t count) noexcept {
-#if defined(__GNUC__) || defined(__clang__)
   const char* b = reinterpret_cast<const char*>(p);
   const char* e = reinterpret_cast<const char*>(p + count);
   for (const char* line = b; line < e; line += 64) {
-    __builtin_prefetch(line, 0, 3);
+    mlsd::detail::prefetch(line);
   }
-#else
-  (void)p;
-  (void)count;
-#endif
 }
 
 // Learns rows `order[b, e)` of `data` in that order and returns the sum of their losses. In a
