@@ -8,6 +8,7 @@
 
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <filesystem>
@@ -181,6 +182,45 @@ TEST_CASE("factorization_machine fused step equals the scalar reference step", "
         }
       }
     }
+  }
+}
+
+TEST_CASE("factorization_machine learn with an outside header updates it, not the model's bias",
+          "[model][fm]") {
+  for (const auto optimizer : {fm_optimizer::sgd, fm_optimizer::adagrad}) {
+    auto c = small_config(40, 8);
+    c.optimizer = optimizer;
+    c.learning_rate = 0.1f;
+    c.l2_bias = 0.01f;
+    factorization_machine own(c);
+    own.set_bias(0.25f);
+    factorization_machine outside = own;
+    // The header is the bias's line: 16 floats, the bias first.
+    REQUIRE(outside.header_row().size() == 16);
+    REQUIRE(outside.header_row()[0] == 0.25f);
+    std::vector<float> header(outside.header_row().begin(), outside.header_row().end());
+    const auto rows = random_rows(20, 40, 8, false, 5);
+    for (const auto& r : rows) {
+      const float a = own.learn(r, r.label, 1.0f);
+      const float b = outside.learn(r, r.label, 1.0f, header);
+      CAPTURE(static_cast<int>(optimizer));
+      REQUIRE(a == b);
+    }
+    // Both optimizers moved the bias, in `header` only; the feature rows agree bit for bit.
+    CAPTURE(static_cast<int>(optimizer));
+    CHECK(own.bias() != 0.25f);
+    CHECK(header[0] == own.bias());
+    CHECK(header[1] == own.header_row()[1]);
+    CHECK(outside.bias() == 0.25f);
+    const auto pa = own.parameters(), pb = outside.parameters();
+    CHECK(std::equal(pa.begin() + 16, pa.end(), pb.begin() + 16));
+    // The scalar reference step takes the same form.
+    factorization_machine scalar = own;
+    std::vector<float> scalar_header(scalar.header_row().begin(), scalar.header_row().end());
+    (void)mlsd::model::reference::fm_learn(scalar, rows[0], rows[0].label, 1.0f, scalar_header);
+    (void)own.learn(rows[0], rows[0].label, 1.0f);
+    CHECK(scalar.bias() == header[0]);
+    CHECK(close(scalar_header[0], own.bias(), 1e-5f, 1e-6f));
   }
 }
 

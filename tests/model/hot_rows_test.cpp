@@ -152,6 +152,33 @@ TEST_CASE("private hot rows change no bit of FM and FFM training on one thread",
   check_transparent(ffm(ffm_config()), data);
 }
 
+TEST_CASE("private hot rows give FM a private bias, merged by sync", "[model][trainer][hogwild]") {
+  const sparse_batch data = skewed();
+  fm plain(fm_config(mlsd::model::fm_optimizer::adagrad));
+  fm through = plain;
+  const hot_features hot(data, through.feature_row(0).size() * sizeof(float), std::size_t{1} << 18,
+                         256);
+  through.set_scratch_rows(hot.features.size());
+  const float before = through.bias();
+  const float before_sum = through.header_row()[1];
+  std::vector<std::size_t> order(data.size());
+  std::iota(order.begin(), order.end(), std::size_t{0});
+  {
+    mlsd::model::detail::private_hot_rows<fm> rows(through, hot, through.feature_count());
+    (void)mlsd::model::detail::learn_rows(through, data, order, 0, 256, 1.0f, rows);
+    // The steps moved this thread's copy only: the model's bias and its AdaGrad sum wait.
+    CHECK(through.bias() == before);
+    CHECK(through.header_row()[1] == before_sum);
+    rows.sync();
+  }
+  mlsd::model::detail::same_rows same;
+  (void)mlsd::model::detail::learn_rows(plain, data, order, 0, 256, 1.0f, same);
+  CHECK(plain.bias() != before);
+  CHECK(through.bias() == plain.bias());
+  CHECK(through.header_row()[1] == plain.header_row()[1]);
+  through.set_scratch_rows(0);
+}
+
 TEST_CASE("Hogwild with private hot rows trains FM and FFM as well as one thread",
           "[model][trainer][hogwild]") {
   // Enough mini-batches of 64 for both threads to work at once; hot: features 3 and 7.

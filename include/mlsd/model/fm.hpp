@@ -349,6 +349,10 @@ namespace reference {
 [[nodiscard]] float fm_margin(const factorization_machine& m, sparse_row_view x);
 /// The plain scalar learning step, with the same update order as the fused one.
 float fm_learn(factorization_machine& m, sparse_row_view x, float label, float rate_multiplier);
+/// The same with the bias and its AdaGrad sum at `header` (`factorization_machine::learn`'s
+/// four-argument form).
+float fm_learn(factorization_machine& m, sparse_row_view x, float label, float rate_multiplier,
+               std::span<float> header);
 } // namespace reference
 
 /// A factorization machine of degree 2 (Rendle 2010, eq. 1):
@@ -517,29 +521,46 @@ public:
   /// returns the example's loss before the step. On an `input_error` (an index out of range)
   /// the model is unchanged.
   float learn(sparse_row_view x, float label, float rate_multiplier = 1.0f) {
+    return learn(x, label, rate_multiplier, header_row());
+  }
+
+  /// For trainers: `learn` with the bias and its AdaGrad sum read from and written to
+  /// `header[0]` and `header[1]` instead of the model's own (`header_row()`). `model::train`'s
+  /// Hogwild threads each keep a private copy of the header there and add their changes to the
+  /// model's after every mini-batch: every example updates the bias, so a shared one would pass
+  /// its cache line between the cores at every step. Precondition: `header.size() ==
+  /// header_row().size()`, and no other thread writes `header` during the call.
+  float learn(sparse_row_view x, float label, float rate_multiplier, std::span<float> header) {
+    float* const h = header.data();
     if constexpr (detail::fm_has_simd) {
       switch (layout_.kp) {
       case 4:
         return learn_with<detail::fm_batch<detail::fm_lanes<4>()>, 4 / detail::fm_lanes<4>()>(
-            x, label, rate_multiplier);
+            x, label, rate_multiplier, h);
       case 8:
         return learn_with<detail::fm_batch<detail::fm_lanes<8>()>, 8 / detail::fm_lanes<8>()>(
-            x, label, rate_multiplier);
+            x, label, rate_multiplier, h);
       case 16:
         return learn_with<detail::fm_batch<detail::fm_lanes<16>()>, 16 / detail::fm_lanes<16>()>(
-            x, label, rate_multiplier);
+            x, label, rate_multiplier, h);
       case 32:
         return learn_with<detail::fm_batch<detail::fm_lanes<32>()>, 32 / detail::fm_lanes<32>()>(
-            x, label, rate_multiplier);
+            x, label, rate_multiplier, h);
       case 64:
         return learn_with<detail::fm_batch<detail::fm_lanes<64>()>, 64 / detail::fm_lanes<64>()>(
-            x, label, rate_multiplier);
+            x, label, rate_multiplier, h);
       default:
-        return learn_with<detail::fm_batch<4>, 0>(x, label, rate_multiplier);
+        return learn_with<detail::fm_batch<4>, 0>(x, label, rate_multiplier, h);
       }
     } else {
-      return reference::fm_learn(*this, x, label, rate_multiplier);
+      return reference::fm_learn(*this, x, label, rate_multiplier, header);
     }
+  }
+
+  /// The model's header line: the bias, its AdaGrad sum (unused under SGD), then padding to a
+  /// cache line (`learn`'s four-argument form takes a copy of it).
+  [[nodiscard]] std::span<float> header_row() noexcept {
+    return {parameters_.data(), detail::fm_line_floats};
   }
 
   /// `learn(x, label, 1)`: online learning from one arriving example.
@@ -685,7 +706,8 @@ private:
                                                      c.features * layout_.stride)) {}
 
   friend float reference::fm_margin(const factorization_machine&, sparse_row_view);
-  friend float reference::fm_learn(factorization_machine&, sparse_row_view, float, float);
+  friend float reference::fm_learn(factorization_machine&, sparse_row_view, float, float,
+                                   std::span<float>);
 
   static const config& checked(const config& c) {
     c.validate();
@@ -733,14 +755,14 @@ private:
   }
 
   template <class B, std::size_t C>
-  float learn_with(sparse_row_view x, float label, float rate_multiplier) {
+  float learn_with(sparse_row_view x, float label, float rate_multiplier, float* header) {
     alignas(64) float sum[detail::fm_max_factors];
     float* rows = parameters_.data() + detail::fm_line_floats;
-    const float z = parameters_[0] + detail::fm_fused<B, C, false>::forward(rows, layout_, x, sum);
+    const float z = header[0] + detail::fm_fused<B, C, false>::forward(rows, layout_, x, sum);
     const float loss = loss_value(config_.loss, z, label);
     const float g = loss_gradient(config_.loss, z, label);
     const float eta = config_.learning_rate * rate_multiplier;
-    update_bias(g, eta);
+    update_bias(header, g, eta);
     if (layout_.adagrad) {
       detail::fm_fused<B, C, true>::update(rows, layout_, x, sum, g, eta, config_.l2_linear,
                                            config_.l2_factors);
@@ -751,11 +773,12 @@ private:
     return loss;
   }
 
-  void update_bias(float g, float eta) noexcept {
-    float& b = parameters_[0];
+  // The bias b = header[0] and its AdaGrad sum header[1].
+  void update_bias(float* header, float g, float eta) noexcept {
+    float& b = header[0];
     const float gb = g + config_.l2_bias * b;
     if (layout_.adagrad) {
-      float& acc = parameters_[1];
+      float& acc = header[1];
       acc += gb * gb;
       b -= eta * gb / std::sqrt(acc);
     } else {
@@ -790,6 +813,11 @@ inline float fm_margin(const factorization_machine& m, sparse_row_view x) {
 
 inline float fm_learn(factorization_machine& m, sparse_row_view x, float label,
                       float rate_multiplier) {
+  return fm_learn(m, x, label, rate_multiplier, m.header_row());
+}
+
+inline float fm_learn(factorization_machine& m, sparse_row_view x, float label,
+                      float rate_multiplier, std::span<float> header) {
   const detail::fm_layout& layout = m.layout_;
   const auto& c = m.config_;
   // Forward: s_f = Σ_i v_if x_i, then ½ Σ_f (s_f² − Σ_i v_if² x_i²) (Rendle 2010, eq. 5).
@@ -811,7 +839,7 @@ inline float fm_learn(factorization_machine& m, sparse_row_view x, float label,
   for (const double sf : s) {
     pairwise += sf * sf;
   }
-  const float z = static_cast<float>(m.bias() + linear + 0.5 * pairwise);
+  const float z = static_cast<float>(header[0] + linear + 0.5 * pairwise);
   const float loss = loss_value(c.loss, z, label);
   const float g = loss_gradient(c.loss, z, label);
   const float eta = c.learning_rate * rate_multiplier;
@@ -824,8 +852,7 @@ inline float fm_learn(factorization_machine& m, sparse_row_view x, float label,
     }
   };
   float unused = 0.0f;
-  step(m.parameters_[0], layout.adagrad ? m.parameters_[1] : unused,
-       g + c.l2_bias * m.parameters_[0]);
+  step(header[0], layout.adagrad ? header[1] : unused, g + c.l2_bias * header[0]);
   // Backward: ∂ŷ/∂w_i = x_i, ∂ŷ/∂v_if = x_i (s_f − v_if x_i) (Rendle 2010, eq. 8), each row
   // updated in place in the order of the row.
   for (std::size_t i = 0; i < x.nnz(); ++i) {

@@ -209,10 +209,14 @@ inline void prefetch_span(const T* p, std::size_t count) noexcept {
 // as fast as one in file order (bench/train_bench --no-shuffle).
 inline constexpr std::size_t row_prefetch_distance = 2;
 
-// The row map of plain training: every row as the data holds it.
+// The row map of plain training: every row as the data holds it, learnt by the model itself.
 struct same_rows {
   static sparse_row_view prepare(sparse_row_view x, std::size_t) noexcept { return x; }
   static sparse_row_view get(sparse_row_view x, std::size_t) noexcept { return x; }
+  template <class M>
+  static float learn(M& m, sparse_row_view x, float rate_multiplier) {
+    return m.learn(x, x.label, rate_multiplier);
+  }
   static void sync() noexcept {}
 };
 
@@ -244,7 +248,7 @@ double learn_rows(M& m, const sparse_batch& data, std::span<const std::size_t> o
       }
     }
     const sparse_row_view x = rows.get(data.row(order[i]), i);
-    loss_sum += static_cast<double>(m.learn(x, x.label, rate_multiplier));
+    loss_sum += static_cast<double>(rows.learn(m, x, rate_multiplier));
   }
   return loss_sum;
 }
@@ -380,9 +384,19 @@ struct hot_features {
   }
 };
 
+// A model whose bias (with its optimizer state) sits on a header line that `learn` can be told
+// to read and write elsewhere (FM): a Hogwild thread keeps a private copy, as of its hot rows.
+template <class M>
+concept header_row_model = requires(M& m, sparse_row_view x, float f, std::span<float> h) {
+  { m.header_row() } -> std::same_as<std::span<float>>;
+  { m.learn(x, f, f, h) } -> std::same_as<float>;
+};
+
 // One Hogwild thread's private rows: scratch rows `first .. first + hot.features.size() - 1` of
 // the model hold its copies of the hot features' rows, and `base` the shared values they were
-// copied from. Rows are handed to the model with hot indices replaced by the scratch row's.
+// copied from. Rows are handed to the model with hot indices replaced by the scratch row's. A
+// `header_row_model` also learns through a private copy of its header (the bias, which every
+// example updates), merged in the same way.
 template <class M>
 class private_hot_rows {
 public:
@@ -399,6 +413,23 @@ public:
       const std::span<const float> shared = m_.feature_row(hot_.features[s]);
       std::copy(shared.begin(), shared.end(), m_.feature_row(first_ + s).begin());
       std::copy(shared.begin(), shared.end(), base_.data() + s * row_floats_);
+    }
+    if constexpr (header_row_model<M>) {
+      const std::span<const float> shared = m_.header_row();
+      header_floats_ = shared.size();
+      header_lines_ = (header_floats_ + line_floats - 1) / line_floats;
+      header_ = std::make_unique<line[]>(2 * header_lines_); // private copy, then its base
+      std::copy(shared.begin(), shared.end(), header_[0].f);
+      std::copy(shared.begin(), shared.end(), header_[header_lines_].f);
+    }
+  }
+
+  // One step on `x` (from `get`), the header being this thread's copy.
+  float learn(M& m, sparse_row_view x, float rate_multiplier) {
+    if constexpr (header_row_model<M>) {
+      return m.learn(x, x.label, rate_multiplier, std::span<float>(header_[0].f, header_floats_));
+    } else {
+      return m.learn(x, x.label, rate_multiplier);
     }
   }
 
@@ -422,26 +453,37 @@ public:
   // bits as without.
   void sync() noexcept {
     for (std::size_t s = 0; s < hot_.features.size(); ++s) {
-      const std::span<float> shared = m_.feature_row(hot_.features[s]);
-      const std::span<float> local = m_.feature_row(first_ + s);
-      float* base = base_.data() + s * row_floats_;
-      if (!std::equal(local.begin(), local.end(), base)) {
-        for (std::size_t f = 0; f < row_floats_; ++f) {
-          const float v = shared[f] == base[f] ? local[f] : shared[f] + (local[f] - base[f]);
-          shared[f] = v;
-          local[f] = v;
-          base[f] = v;
-        }
-      } else {
-        for (std::size_t f = 0; f < row_floats_; ++f) {
-          local[f] = shared[f];
-          base[f] = shared[f];
-        }
-      }
+      merge(m_.feature_row(hot_.features[s]).data(), m_.feature_row(first_ + s).data(),
+            base_.data() + s * row_floats_, row_floats_);
+    }
+    if constexpr (header_row_model<M>) {
+      merge(m_.header_row().data(), header_[0].f, header_[header_lines_].f, header_floats_);
     }
   }
 
 private:
+  static constexpr std::size_t line_floats = 16;
+  struct alignas(64) line {
+    float f[line_floats];
+  };
+
+  // `sync` for one row of `n` floats.
+  static void merge(float* shared, float* local, float* base, std::size_t n) noexcept {
+    if (!std::equal(local, local + n, base)) {
+      for (std::size_t f = 0; f < n; ++f) {
+        const float v = shared[f] == base[f] ? local[f] : shared[f] + (local[f] - base[f]);
+        shared[f] = v;
+        local[f] = v;
+        base[f] = v;
+      }
+    } else {
+      for (std::size_t f = 0; f < n; ++f) {
+        local[f] = shared[f];
+        base[f] = shared[f];
+      }
+    }
+  }
+
   struct slot {
     std::size_t position = std::numeric_limits<std::size_t>::max();
     std::vector<std::uint32_t> indices;
@@ -476,6 +518,9 @@ private:
   std::size_t row_floats_;
   std::vector<float> base_;
   std::array<slot, row_prefetch_distance + 1> ring_{};
+  std::unique_ptr<line[]> header_; // header_lines_ lines of the private header, then its base
+  std::size_t header_floats_ = 0;
+  std::size_t header_lines_ = 0;
 };
 
 // Hogwild: threads claim mini-batches of the epoch's order from a shared counter and update the
