@@ -83,12 +83,13 @@ struct train_options {
   std::size_t threads = 1;
   parallel_mode mode = parallel_mode::deterministic;
   /// Hogwild with models whose parameters are rows per feature (FM, FFM): the bytes of model rows
-  /// each thread may copy for itself. The features frequent enough to appear about once per
-  /// mini-batch or more get private rows in each thread, up to this budget, most frequent first;
-  /// each thread adds its changes to them into the shared model after every mini-batch and
-  /// refreshes its copies. On skewed (Zipf) click data a few hundred rows are in nearly every
-  /// example, and two threads writing them in turn would pass their cache lines back and forth on
-  /// every step. 0 gives plain Hogwild. See docs/training.md.
+  /// each thread may copy for itself. The features expected at least 16 times per mini-batch get
+  /// private rows in each thread, up to this budget, most frequent first (and an FM's bias, which
+  /// every example writes, a private copy too); each thread adds its changes to them into the
+  /// shared model after every mini-batch and refreshes its copies. On skewed (Zipf) click data a
+  /// few hundred rows are in nearly every example, and two threads writing them in turn would
+  /// pass their cache lines back and forth on every step. 0 gives plain Hogwild (no private rows
+  /// or bias). See docs/training.md.
   std::size_t hot_row_bytes = std::size_t{256} << 10;
   learning_rate_schedule schedule{};
   early_stopping stopping{};
