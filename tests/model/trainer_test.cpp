@@ -212,6 +212,39 @@ TEST_CASE("deterministic mode: two threads average two shards, bit-identical acr
   CHECK(mlsd::model::train(small, three, nullptr, options_with(1, 8)).epochs_run == 1);
 }
 
+TEST_CASE("deterministic mode: three threads mix in slices, copies refreshed between epochs",
+          "[model][trainer]") {
+  // 100 weights + the bias: 7 cache lines of floats, the last one partial, cut among 3 threads.
+  // The copies are made once and refreshed by the mixing; the result must be what fresh copies
+  // of the model at every epoch give.
+  const sparse_batch data = synthetic(400, 100, 5);
+  const auto options = options_with(4, 3, 16);
+  tiny_linear trained(100);
+  const auto summary = mlsd::model::train(trained, data, nullptr, options);
+  REQUIRE(summary.epochs_run == 4);
+
+  tiny_linear reference(100);
+  for (std::size_t e = 0; e < 4; ++e) {
+    const auto order = mlsd::model::shuffled_order(400, 42, e);
+    // Shards of 400 · t / 3: 133, 133, 134 rows.
+    std::vector<tiny_linear> copies(3, reference);
+    const std::size_t cut[] = {0, 133, 266, 400};
+    for (std::size_t t = 0; t < 3; ++t) {
+      sequential_epoch(copies[t], data, {order.begin() + cut[t], order.begin() + cut[t + 1]}, 1.0f);
+    }
+    for (std::size_t i = 0; i < reference.w.size(); ++i) {
+      const double sum = static_cast<double>(copies[0].w[i]) + static_cast<double>(copies[1].w[i]) +
+                         static_cast<double>(copies[2].w[i]);
+      reference.w[i] = static_cast<float>(sum / 3.0);
+    }
+  }
+  CHECK(trained.w == reference.w);
+  // Not a trivial agreement: the copies diverged within each epoch.
+  tiny_linear one_thread(100);
+  mlsd::model::train(one_thread, data, nullptr, options_with(4, 1, 16));
+  CHECK(one_thread.w != trained.w);
+}
+
 TEST_CASE("hogwild mode converges on separable data", "[model][trainer][hogwild]") {
   const sparse_batch data = synthetic(4000, 32, 3);
   auto options = options_with(10, 2, 64);
