@@ -28,27 +28,30 @@ constexpr void scores(matrix_view<const T> table, const T* query, T* out) noexce
 namespace detail {
 
 /// Scores `W = batch::size` consecutive rows against one query and returns the W scores as one
-/// batch. Each row is read front to back (sequential addresses keep the hardware prefetcher
-/// streaming) into its own accumulator, and the W accumulators are reduced together by
-/// `xsimd::haddp`, so the horizontal reduction costs about one instruction per row instead of
-/// log2(W) shuffles each.
+/// batch. The W rows are read in step, one column chunk of each at a time, so that one load of the
+/// query chunk serves W multiply-adds (front to back within each row, so every row's sum is taken
+/// in the same order as `dot`), and the W accumulators are reduced together by `xsimd::haddp`:
+/// the horizontal reduction costs about one instruction per row instead of log2(W) shuffles each.
 ///
-/// With `Prefetch`, the block's cache lines are requested from memory, 1 KiB ahead, before any
-/// arithmetic: all of them are then in flight at once instead of queueing behind the FMAs. On the
-/// reference machine (bench/mips_bench, d = 64) this takes the single-query scan from about 1.2×
-/// to about 1.0× the time of a plain streaming read. Use it for scans that stream a table from
-/// memory, not for tiles already in L1.
+/// With `Prefetch`, before any arithmetic, the block's cache lines are requested into L1 1 KiB
+/// ahead, and into L2 5 KiB ahead: the L1 requests are all in flight at once instead of queueing
+/// behind the FMAs, and the L2 requests keep more lines coming than L1's few fill buffers allow.
+/// Use it for scans that stream a table from memory, not for tiles already in L1. What each part
+/// buys is measured against a plain streaming read in docs/benchmarks.md (`mips_bench`).
 template <class Arch, bool Prefetch, class T>
 [[nodiscard]] inline xsimd::batch<T, Arch> score_lanes(const T* rows, std::size_t stride,
                                                        const T* query, std::size_t d) noexcept {
   using batch = xsimd::batch<T, Arch>;
   constexpr std::size_t w = batch::size;
-  constexpr std::size_t line = 64, ahead = 1024;
+  constexpr std::size_t line = 64, ahead = 1024, ahead_l2 = 5120;
   if constexpr (Prefetch) {
-    const char* first = reinterpret_cast<const char*>(rows) + ahead;
+    const char* block = reinterpret_cast<const char*>(rows);
     const std::size_t bytes = w * stride * sizeof(T);
     for (std::size_t offset = 0; offset < bytes; offset += line) {
-      __builtin_prefetch(first + offset, 0, 3);
+      __builtin_prefetch(block + ahead + offset, 0, 3); // prefetcht0
+    }
+    for (std::size_t offset = 0; offset < bytes; offset += line) {
+      __builtin_prefetch(block + ahead_l2 + offset, 0, 1); // prefetcht2
     }
   }
   const std::size_t done = d - d % w;
@@ -56,14 +59,11 @@ template <class Arch, bool Prefetch, class T>
   // The index_sequence expansion unrolls over the W rows so that the accumulators stay in
   // registers whatever the optimisation level.
   [&]<std::size_t... R>(std::index_sequence<R...>) {
-    const auto row_dot = [&](const T* row) noexcept {
-      batch a(T(0));
-      for (std::size_t j = 0; j < done; j += w) {
-        a = xsimd::fma(batch::load_unaligned(row + j), batch::load_unaligned(query + j), a);
-      }
-      return a;
-    };
-    ((acc[R] = row_dot(rows + R * stride)), ...);
+    ((acc[R] = batch(T(0))), ...);
+    for (std::size_t j = 0; j < done; j += w) {
+      const batch q = batch::load_unaligned(query + j);
+      ((acc[R] = xsimd::fma(batch::load_unaligned(rows + R * stride + j), q, acc[R])), ...);
+    }
   }
   (std::make_index_sequence<w>{});
   batch sums = detail::haddp(acc);
