@@ -709,7 +709,7 @@ training_summary train(M& model, const sparse_batch& train_set, const sparse_bat
   std::atomic<bool> stop{false};
   std::vector<std::size_t> order;
   std::optional<detail::hot_features> hot_set; // Hogwild's hot rows, chosen at the first epoch
-  std::vector<M> replicas; // deterministic mode's copies of the model (threads - 1), kept
+  std::vector<M> replicas; // deterministic mode: threads - 1 copies, kept between epochs
 
   for (std::size_t epoch = 0; epoch < options.epochs; ++epoch) {
     if (options.shuffle) {
