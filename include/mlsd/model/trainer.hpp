@@ -55,18 +55,25 @@
 MLSD_BEGIN_NAMESPACE
 namespace model {
 
-/// The order in which an epoch visits rows `0 .. n-1`: a Fisher-Yates shuffle driven by
-/// SplitMix64 seeded with `hash(seed, epoch)` (data/detail/random.hpp), the same on every
-/// platform and standard library. O(n).
-[[nodiscard]] inline std::vector<std::size_t> shuffled_order(std::size_t n, std::uint64_t seed,
-                                                             std::size_t epoch) {
-  std::vector<std::size_t> order(n);
+/// The order in which an epoch visits rows `0 .. order.size()-1`, written into `order`: a
+/// Fisher-Yates shuffle driven by SplitMix64 seeded with `hash(seed, epoch)`
+/// (data/detail/random.hpp), the same on every platform and standard library. O(n), no
+/// allocation (the trainer reuses one buffer for every epoch).
+inline void shuffled_order(std::span<std::size_t> order, std::uint64_t seed,
+                           std::size_t epoch) noexcept {
   std::iota(order.begin(), order.end(), std::size_t{0});
   data::detail::splitmix64 rng(data::detail::splitmix64::hash(seed, epoch));
-  for (std::size_t i = n; i > 1; --i) {
+  for (std::size_t i = order.size(); i > 1; --i) {
     const auto j = static_cast<std::size_t>(rng.below(i));
     std::swap(order[i - 1], order[j]);
   }
+}
+
+/// The same order as a new vector of `n` row numbers.
+[[nodiscard]] inline std::vector<std::size_t> shuffled_order(std::size_t n, std::uint64_t seed,
+                                                             std::size_t epoch) {
+  std::vector<std::size_t> order(n);
+  shuffled_order(std::span<std::size_t>(order), seed, epoch);
   return order;
 }
 
@@ -582,13 +589,17 @@ void run_parts(std::size_t parts, std::atomic<bool>& stop, Work&& work) {
 // (model first) in double, and copies the mean into every replica, so that they start the next
 // epoch as copies of the model: the same inputs give the same bits. The pass is bound by memory
 // bandwidth, so
-// - the T threads each take a contiguous slice (whole cache lines): one thread alone would leave
-//   part of the bandwidth unused;
+// - the T threads claim chunks of whole cache lines from a shared counter (which thread mixes a
+//   line does not change its bits): one thread alone would leave part of the bandwidth unused,
+//   and fixed slices would wait for the slowest;
+// - part 0 first runs `side_job` (the trainer's shuffle of the next epoch, which needs no memory
+//   bandwidth but a division per row), then joins the others: the two overlap;
 // - a line on which every copy holds the same bits is left alone (the mean of T equal floats, so
 //   summed, is that float): rows no example of the epoch touched cost a read, not a write. On
 //   hashed features most rows are such (the benchmark's click log uses 423,833 of 2^20 buckets).
-template <class M>
-void mix_into(M& model, std::vector<M>& replicas, std::size_t threads, std::atomic<bool>& stop) {
+template <class M, class SideJob>
+void mix_into(M& model, std::vector<M>& replicas, std::size_t threads, std::atomic<bool>& stop,
+              SideJob&& side_job) {
   const std::span<float> out = model.parameters();
   std::vector<std::span<float>> others;
   others.reserve(replicas.size());
@@ -597,7 +608,7 @@ void mix_into(M& model, std::vector<M>& replicas, std::size_t threads, std::atom
   }
   const double count = static_cast<double>(replicas.size() + 1);
   constexpr std::size_t line_floats = 16;
-  const std::size_t lines = (out.size() + line_floats - 1) / line_floats;
+  constexpr std::size_t chunk_floats = 1024 * line_floats; // 64 KiB of each copy per claim
   const auto mix = [&](std::size_t b, std::size_t e) noexcept {
     for (std::size_t l = b; l < e; l += line_floats) {
       const std::size_t bytes = (std::min(e, l + line_floats) - l) * sizeof(float);
@@ -620,11 +631,18 @@ void mix_into(M& model, std::vector<M>& replicas, std::size_t threads, std::atom
       }
     }
   };
-  const std::size_t parts = std::max<std::size_t>(1, std::min(threads, lines));
-  run_parts(parts, stop, [&](std::size_t t) {
-    const std::size_t b = std::min(out.size(), lines * t / parts * line_floats);
-    const std::size_t e = std::min(out.size(), lines * (t + 1) / parts * line_floats);
-    mix(b, e);
+  std::atomic<std::size_t> next{0};
+  run_parts(threads, stop, [&](std::size_t t) {
+    if (t == 0) {
+      side_job();
+    }
+    for (;;) {
+      const std::size_t b = next.fetch_add(chunk_floats, std::memory_order_relaxed);
+      if (b >= out.size()) {
+        return;
+      }
+      mix(b, std::min(out.size(), b + chunk_floats));
+    }
   });
 }
 
@@ -645,7 +663,8 @@ void mix_into(M& model, std::vector<M>& replicas, std::size_t threads, std::atom
 ///   model, made at the first epoch and kept until the call returns: the mixing, which the T
 ///   threads share, writes the mean into every copy as well, so each starts the next epoch equal
 ///   to the model. That needs `learn` to write nothing but `parameters()` (as Hogwild does,
-///   below). Mixing slows convergence per epoch a little compared with one thread.
+///   below). The next epoch's order is drawn by the calling thread while the others start the
+///   mixing. Mixing slows convergence per epoch a little compared with one thread.
 /// - **Hogwild mode** (`parallel_mode::hogwild`): the T threads claim mini-batches from a shared
 ///   counter and update `model` itself without any lock (Recht, Re, Wright and Niu 2011, as
 ///   libffm and xLearn do). Two threads may read and write the same float at once when their
@@ -707,16 +726,19 @@ training_summary train(M& model, const sparse_batch& train_set, const sparse_bat
   double best_loss = std::numeric_limits<double>::infinity();
   std::size_t epochs_since_best = 0;
   std::atomic<bool> stop{false};
-  std::vector<std::size_t> order;
+  std::vector<std::size_t> order(n);
+  std::iota(order.begin(), order.end(), std::size_t{0});
+  std::vector<std::size_t> next_order; // deterministic mode: shuffled while the copies are mixed
+  bool next_order_ready = false;
   std::optional<detail::hot_features> hot_set; // Hogwild's hot rows, chosen at the first epoch
   std::vector<M> replicas; // deterministic mode: threads - 1 copies, kept between epochs
 
   for (std::size_t epoch = 0; epoch < options.epochs; ++epoch) {
-    if (options.shuffle) {
-      order = shuffled_order(n, options.seed, epoch);
-    } else if (order.size() != n) {
-      order.resize(n);
-      std::iota(order.begin(), order.end(), std::size_t{0});
+    if (next_order_ready) {
+      order.swap(next_order);
+      next_order_ready = false;
+    } else if (options.shuffle) {
+      shuffled_order(std::span<std::size_t>(order), options.seed, epoch);
     }
     const auto multiplier = static_cast<float>(options.schedule.multiplier(epoch));
     const std::unique_ptr<detail::shard_progress[]> progress(new detail::shard_progress[threads]);
@@ -816,7 +838,18 @@ training_summary train(M& model, const sparse_batch& train_set, const sparse_bat
                               progress[t], stop, nothing);
         }
       });
-      detail::mix_into(model, replicas, threads, stop);
+      // The next epoch's order does not depend on this one's training: part 0 draws it while
+      // the other parts start the mixing.
+      const bool prepare_next = options.shuffle && epoch + 1 < options.epochs;
+      if (prepare_next) {
+        next_order.resize(n);
+      }
+      detail::mix_into(model, replicas, threads, stop, [&] {
+        if (prepare_next) {
+          shuffled_order(std::span<std::size_t>(next_order), options.seed, epoch + 1);
+          next_order_ready = true;
+        }
+      });
     }
 
     const auto [done, loss] = totals();
