@@ -3,6 +3,8 @@
 #include <mlsd/data/csv.hpp>
 #include <mlsd/data/memory_source.hpp>
 
+#include "parser_fixtures.hpp"
+
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
@@ -19,21 +21,6 @@
 namespace {
 
 using namespace mlsd::data;
-
-std::filesystem::path temp_path(const std::string& name) {
-  return std::filesystem::temp_directory_path() / ("mlsd_csv_test_" + name);
-}
-
-std::filesystem::path write_file(const std::string& name, const std::string& content) {
-  const auto path = temp_path(name);
-  std::ofstream(path, std::ios::binary) << content;
-  return path;
-}
-
-std::string read_file(const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
 
 // id:int64, name:string, score:float64 (all required).
 csv_config scores_config() {
@@ -66,11 +53,10 @@ void check_bad(const std::string& text, const std::string& message,
     auto source = csv_source::from_string(text, cfg, {}, "bad.csv");
     CHECK_THROWS_WITH(read_all(source), message);
   }
-  // One file per case, so that test cases run in parallel (ctest -j) do not share it.
-  std::string quarantine_name = "quarantine_";
-  quarantine_name += std::to_string(std::hash<std::string>{}(message));
-  const auto quarantine = temp_path(quarantine_name);
-  std::filesystem::remove(quarantine);
+  // One directory per case, so that test cases run in parallel (ctest -j) do not share it;
+  // removed at the end.
+  const mlsd_test::temp_dir dir("csv", std::to_string(std::hash<std::string>{}(message)));
+  const auto quarantine = dir.path / "quarantine.csv";
   auto source = csv_source::from_string(text, cfg, error_policy::skip(5, quarantine), "bad.csv");
   const auto records = read_all(source);
   CHECK(ids(records) == good_ids);
@@ -78,7 +64,7 @@ void check_bad(const std::string& text, const std::string& message,
   CHECK(source.report().skipped == 1);
   REQUIRE(source.report().first_skipped.size() == 1);
   CHECK(source.report().first_skipped[0].message == message);
-  CHECK(read_file(quarantine) == quarantined);
+  CHECK(mlsd_test::slurp(quarantine) == quarantined);
 }
 
 } // namespace
@@ -120,7 +106,8 @@ TEST_CASE("csv: RFC 4180 quoting", "[data][csv]") {
     const std::string text = "id,name,score\n1,\"a long, quoted\nfield\",1\n2,\"x\"\"y\",2\n";
     csv_config cfg = scores_config();
     cfg.reader.chunk_bytes = 16;
-    const auto path = write_file("chunks.csv", text);
+    const mlsd_test::temp_dir dir("csv", "chunks");
+    const auto path = dir.write("chunks.csv", text);
     csv_source source(path, cfg);
     const auto records = read_all(source, 1);
     REQUIRE(records.size() == 2);
@@ -440,7 +427,8 @@ TEST_CASE("csv: header errors always throw", "[data][csv]") {
 }
 
 TEST_CASE("csv: a file that cannot be opened", "[data][csv]") {
-  CHECK_THROWS_AS(csv_source(temp_path("does_not_exist.csv")), mlsd::input_error);
+  const mlsd_test::temp_dir dir("csv", "missing");
+  CHECK_THROWS_AS(csv_source(dir.path / "does_not_exist.csv"), mlsd::input_error);
 }
 
 TEST_CASE("csv: configuration is validated and round-trips through JSON", "[data][csv]") {

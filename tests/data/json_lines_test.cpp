@@ -3,6 +3,8 @@
 #include <mlsd/data/json_lines.hpp>
 #include <mlsd/data/memory_source.hpp>
 
+#include "parser_fixtures.hpp"
+
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
@@ -17,15 +19,6 @@
 namespace {
 
 using namespace mlsd::data;
-
-std::filesystem::path temp_path(const std::string& name) {
-  return std::filesystem::temp_directory_path() / ("mlsd_json_lines_test_" + name);
-}
-
-std::string read_file(const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
 
 // id:int64 (required), score:float64 (optional), text:string (required).
 json_lines_config events_config() {
@@ -57,11 +50,10 @@ void check_bad(const std::string& bad, const std::string& message,
     auto source = json_lines_source::from_string(text, cfg, {}, "bad.jsonl");
     CHECK_THROWS_WITH(read_all(source), message);
   }
-  // One file per case, so that test cases run in parallel (ctest -j) do not share it.
-  std::string quarantine_name = "quarantine_";
-  quarantine_name += std::to_string(std::hash<std::string>{}(message));
-  const auto quarantine = temp_path(quarantine_name);
-  std::filesystem::remove(quarantine);
+  // One directory per case, so that test cases run in parallel (ctest -j) do not share it;
+  // removed at the end.
+  const mlsd_test::temp_dir dir("json_lines", std::to_string(std::hash<std::string>{}(message)));
+  const auto quarantine = dir.path / "quarantine.jsonl";
   auto source =
       json_lines_source::from_string(text, cfg, error_policy::skip(5, quarantine), "bad.jsonl");
   CHECK(ids(read_all(source)) == std::vector<std::int64_t>{1, 3});
@@ -69,7 +61,7 @@ void check_bad(const std::string& bad, const std::string& message,
   CHECK(source.report().skipped == 1);
   REQUIRE(source.report().first_skipped.size() == 1);
   CHECK(source.report().first_skipped[0].message == message);
-  CHECK(read_file(quarantine) == bad + "\n");
+  CHECK(mlsd_test::slurp(quarantine) == bad + "\n");
 }
 
 } // namespace

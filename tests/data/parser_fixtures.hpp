@@ -1,6 +1,7 @@
-// Fixtures the line-based parser tests share (libsvm_test, libffm_test, criteo_test): a temporary
-// directory per test case (also used by sqlite_store_test), reading a file back, and reading every
-// record of a source, or the message of the `input_error` that reading throws.
+// Fixtures the parser tests share (libsvm_test, libffm_test, criteo_test, csv_test,
+// json_lines_test): a temporary directory per test case, removed at its end (also used by
+// sqlite_store_test), reading a file back, and reading every record of a source, or the message
+// of the `input_error` that reading throws.
 #pragma once
 
 #include <mlsd/core/error.hpp>
