@@ -6,6 +6,7 @@
 
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <limits>
@@ -243,6 +244,39 @@ TEST_CASE("deterministic mode: three threads mix in slices, copies refreshed bet
   tiny_linear one_thread(100);
   mlsd::model::train(one_thread, data, nullptr, options_with(4, 1, 16));
   CHECK(one_thread.w != trained.w);
+}
+
+namespace {
+
+// tiny_linear whose unwritten copies hold NaN: any parameter the trainer failed to fill would
+// turn the mean of its copies into NaN.
+struct poisoned_copies : tiny_linear {
+  using tiny_linear::tiny_linear;
+  [[nodiscard]] poisoned_copies unwritten_replica(mlsd::model::training_key) const {
+    poisoned_copies r = *this;
+    std::fill(r.w.begin(), r.w.end(), std::numeric_limits<float>::quiet_NaN());
+    return r;
+  }
+};
+static_assert(mlsd::model::detail::unwritten_replica_model<poisoned_copies>);
+static_assert(!mlsd::model::detail::unwritten_replica_model<tiny_linear>);
+
+} // namespace
+
+TEST_CASE("deterministic mode fills every float of copies it allocates unwritten",
+          "[model][trainer]") {
+  // 40,000 weights + the bias: two whole 16,384-float chunks of the copy and a partial one.
+  const sparse_batch data = synthetic(600, 40000, 9);
+  for (const std::size_t threads : {2, 3}) {
+    CAPTURE(threads);
+    const auto options = options_with(2, threads, 16);
+    poisoned_copies filled(40000);
+    tiny_linear copied(40000);
+    (void)mlsd::model::train(filled, data, nullptr, options);
+    (void)mlsd::model::train(copied, data, nullptr, options);
+    CHECK(std::equal(filled.w.begin(), filled.w.end(), copied.w.begin(), copied.w.end()));
+    CHECK(std::none_of(filled.w.begin(), filled.w.end(), [](float v) { return std::isnan(v); }));
+  }
 }
 
 TEST_CASE("hogwild mode converges on separable data", "[model][trainer][hogwild]") {

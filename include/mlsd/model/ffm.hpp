@@ -419,6 +419,14 @@ public:
     return {parameters_.data(), layout_.features * layout_.row};
   }
 
+  /// For `model::train` (see `training_key`): a model with this one's configuration and no
+  /// scratch rows, whose parameters are allocated but not yet written. The trainer's
+  /// deterministic mode fills its copies of the model from it on all its threads, so that tens of
+  /// MiB of fresh pages are not first touched by one thread alone.
+  [[nodiscard]] field_aware_factorization_machine unwritten_replica(training_key) const {
+    return {*this, unwritten{}};
+  }
+
   /// The floats of row `j`: feature j's m blocks (weights and accumulators), or scratch row
   /// `j - feature_count()`. Precondition: `j < feature_count() +` the scratch rows.
   [[nodiscard]] std::span<float> feature_row(std::size_t j) noexcept {
@@ -498,6 +506,16 @@ private:
       : config_(checked(c))
       , layout_(c.features, c.fields, c.factors, c.normalize)
       , parameters_(detail::fm_storage_with_headroom(c.features * layout_.row)) {}
+
+  struct unwritten {};
+
+  /// The shape of `m` (its configuration and layout, without scratch rows), parameters unwritten.
+  field_aware_factorization_machine(const field_aware_factorization_machine& m, unwritten)
+      : config_(m.config_)
+      , layout_(m.layout_)
+      , parameters_(detail::fm_storage_unwritten(m.layout_.features * m.layout_.row)) {
+    layout_.rows = layout_.features;
+  }
 
   friend float reference::ffm_margin(const field_aware_factorization_machine&, sparse_row_view);
   friend float reference::ffm_learn(field_aware_factorization_machine&, sparse_row_view, float,

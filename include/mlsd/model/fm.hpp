@@ -101,6 +101,17 @@ struct fm_allocator {
     std::free(p);
   }
 
+  /// Default-initialisation: `resize(n)` leaves the new floats unwritten (and their pages
+  /// untouched) for a caller that writes them next; `resize(n, value)` and copies still write.
+  template <class U>
+  void construct(U* p) noexcept(std::is_nothrow_default_constructible_v<U>) {
+    ::new (static_cast<void*>(p)) U;
+  }
+  template <class U, class... Args>
+  void construct(U* p, Args&&... args) {
+    ::new (static_cast<void*>(p)) U(std::forward<Args>(args)...);
+  }
+
   template <class U>
   friend bool operator==(const fm_allocator&, const fm_allocator<U>&) noexcept {
     return true;
@@ -120,6 +131,15 @@ using fm_storage = std::vector<float, fm_allocator<float>>;
   fm_storage out;
   out.reserve(size + std::min(size, max_headroom));
   out.resize(size, 0.0f);
+  return out;
+}
+
+/// `size` floats that are allocated but not written (indeterminate): for a copy that the caller
+/// fills, on several threads if it likes, so that the pages are first touched by those threads.
+[[nodiscard]] inline fm_storage fm_storage_unwritten(std::size_t size) {
+  fm_storage out;
+  out.reserve(size);
+  out.resize(size);
   return out;
 }
 
@@ -589,6 +609,14 @@ public:
     return {parameters_.data(), parameter_count()};
   }
 
+  /// For `model::train` (see `training_key`): a model with this one's configuration and no
+  /// scratch rows, whose parameters are allocated but not yet written. The trainer's
+  /// deterministic mode fills its copies of the model from it on all its threads, so that tens of
+  /// MiB of fresh pages are not first touched by one thread alone.
+  [[nodiscard]] factorization_machine unwritten_replica(training_key) const {
+    return {*this, unwritten{}};
+  }
+
   /// The floats of row `j`: feature j's factors, linear weight and AdaGrad state (layout in the
   /// file comment), or scratch row `j - feature_count()`. Precondition: `j < feature_count() +`
   /// the scratch rows.
@@ -704,6 +732,16 @@ private:
       , layout_(c.features, c.factors, c.optimizer)
       , parameters_(detail::fm_storage_with_headroom(detail::fm_line_floats +
                                                      c.features * layout_.stride)) {}
+
+  struct unwritten {};
+
+  /// The shape of `m` (its configuration and layout, without scratch rows), parameters unwritten.
+  factorization_machine(const factorization_machine& m, unwritten)
+      : config_(m.config_)
+      , layout_(m.layout_)
+      , parameters_(detail::fm_storage_unwritten(m.parameter_count())) {
+    layout_.rows = layout_.features;
+  }
 
   friend float reference::fm_margin(const factorization_machine&, sparse_row_view);
   friend float reference::fm_learn(factorization_machine&, sparse_row_view, float, float,

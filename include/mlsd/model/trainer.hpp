@@ -586,13 +586,78 @@ void run_parts(std::size_t parts, std::atomic<bool>& stop, Work&& work) {
   }
 }
 
+// Runs `f(b, e)` over `[0, size)` in chunks of `chunk` that `parts` parts claim from a shared
+// counter (which part takes a chunk depends on timing, so `f` must not care), part 0 first
+// running `side_job`: for passes bound by memory bandwidth, which one thread alone would leave
+// partly unused and fixed slices would make wait for the slowest.
+template <class SideJob, class F>
+void for_each_chunk(std::size_t size, std::size_t chunk, std::size_t parts, std::atomic<bool>& stop,
+                    SideJob&& side_job, F&& f) {
+  std::atomic<std::size_t> next{0};
+  run_parts(parts, stop, [&](std::size_t p) {
+    if (p == 0) {
+      side_job();
+    }
+    for (;;) {
+      const std::size_t b = next.fetch_add(chunk, std::memory_order_relaxed);
+      if (b >= size) {
+        return;
+      }
+      f(b, std::min(size, b + chunk));
+    }
+  });
+}
+
+// Makes `training_key`s: the trainer is the only caller of the members that take one.
+struct trainer_access {
+  static training_key key() noexcept { return {}; }
+};
+
+// A model that can allocate a copy of itself without writing its parameters (FM, FFM).
+template <class M>
+concept unwritten_replica_model = requires(const M& cm, training_key key) {
+  { cm.unwritten_replica(key) } -> std::same_as<M>;
+};
+
+// Makes `replicas` `threads - 1` copies of `model` (the deterministic mode's, made at its first
+// epoch), while part 0 runs `side_job` (the first epoch's shuffle). A copy writes tens of MiB
+// into fresh pages, which the kernel zeroes at their first touch (and which, in a virtual
+// machine, the host may have to back first): a model that can hand out unwritten copies has them
+// filled on all threads, in 64 KiB chunks, so the first touches are spread over the cores too;
+// another is copied on part 1 while part 0 runs the side job.
+template <class M, class SideJob>
+void make_replicas(M& model, std::vector<M>& replicas, std::size_t threads, std::atomic<bool>& stop,
+                   SideJob&& side_job) {
+  replicas.clear();
+  if constexpr (unwritten_replica_model<M>) {
+    replicas.reserve(threads - 1);
+    for (std::size_t t = 1; t < threads; ++t) {
+      replicas.push_back(model.unwritten_replica(trainer_access::key()));
+    }
+    const std::span<const float> from = model.parameters(); // read only
+    const auto fill = [&](std::size_t b, std::size_t e) {
+      for (M& r : replicas) {
+        std::copy(from.begin() + b, from.begin() + e, r.parameters().begin() + b);
+      }
+    };
+    for_each_chunk(from.size(), 16 * 1024, threads, stop, side_job, fill);
+  } else {
+    run_parts(2, stop, [&](std::size_t p) {
+      if (p == 0) {
+        side_job();
+      } else {
+        replicas.assign(threads - 1, model);
+      }
+    });
+  }
+}
+
 // Replaces `model`'s parameters by the mean of its own and the replicas', summed in thread order
 // (model first) in double, and copies the mean into every replica, so that they start the next
 // epoch as copies of the model: the same inputs give the same bits. The pass is bound by memory
 // bandwidth, so
-// - the T threads claim chunks of whole cache lines from a shared counter (which thread mixes a
-//   line does not change its bits): one thread alone would leave part of the bandwidth unused,
-//   and fixed slices would wait for the slowest;
+// - the T threads share it through `for_each_chunk`, in chunks of whole cache lines (which
+//   thread mixes a line does not change its bits);
 // - part 0 first runs `side_job` (the trainer's shuffle of the next epoch, which needs no memory
 //   bandwidth but a division per row), then joins the others: the two overlap;
 // - a line on which every copy holds the same bits is left alone (the mean of T equal floats, so
@@ -648,19 +713,7 @@ void mix_into(M& model, std::vector<M>& replicas, std::size_t threads, std::atom
       }
     }
   };
-  std::atomic<std::size_t> next{0};
-  run_parts(threads, stop, [&](std::size_t t) {
-    if (t == 0) {
-      side_job();
-    }
-    for (;;) {
-      const std::size_t b = next.fetch_add(chunk_floats, std::memory_order_relaxed);
-      if (b >= out.size()) {
-        return;
-      }
-      mix(b, std::min(out.size(), b + chunk_floats));
-    }
-  });
+  for_each_chunk(out.size(), chunk_floats, threads, stop, side_job, mix);
 }
 
 } // namespace detail
@@ -751,11 +804,19 @@ training_summary train(M& model, const sparse_batch& train_set, const sparse_bat
   std::vector<M> replicas; // deterministic mode: threads - 1 copies, kept between epochs
 
   for (std::size_t epoch = 0; epoch < options.epochs; ++epoch) {
-    if (next_order_ready) {
-      order.swap(next_order);
-      next_order_ready = false;
-    } else if (options.shuffle) {
-      shuffled_order(std::span<std::size_t>(order), options.seed, epoch);
+    const auto draw_order = [&] {
+      if (next_order_ready) {
+        order.swap(next_order);
+        next_order_ready = false;
+      } else if (options.shuffle) {
+        shuffled_order(std::span<std::size_t>(order), options.seed, epoch);
+      }
+    };
+    const bool copies = threads > 1 && options.mode == parallel_mode::deterministic;
+    if (copies && replicas.size() != threads - 1) {
+      detail::make_replicas(model, replicas, threads, stop, draw_order); // kept between epochs
+    } else {
+      draw_order();
     }
     const auto multiplier = static_cast<float>(options.schedule.multiplier(epoch));
     const std::unique_ptr<detail::shard_progress[]> progress(new detail::shard_progress[threads]);
@@ -841,9 +902,6 @@ training_summary train(M& model, const sparse_batch& train_set, const sparse_bat
         }
       });
     } else {
-      if (replicas.size() != threads - 1) {
-        replicas.assign(threads - 1, model); // later epochs reuse them (mix_into refreshes them)
-      }
       detail::run_parts(threads, stop, [&](std::size_t t) {
         const std::size_t first = n * t / threads, last = n * (t + 1) / threads;
         const auto shard = all.subspan(first, last - first);

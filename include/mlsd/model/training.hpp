@@ -143,6 +143,17 @@ struct training_summary {
   double seconds = 0.0;
 };
 
+namespace detail {
+struct trainer_access;
+} // namespace detail
+
+/// The argument of model members meant for `model::train` alone (the passkey idiom): only the
+/// trainer can make one, so such a member is public without being callable from user code.
+class training_key {
+  friend struct detail::trainer_access;
+  training_key() = default;
+};
+
 /// A sparse model that per-example SGD can train (logistic regression, FM, FFM): the contract
 /// between those models and `model::trainer`.
 ///
