@@ -92,8 +92,9 @@ void check_against_definition(const M& initial, const sparse_batch& data, std::s
 TEST_CASE("deterministic mode: FM and FFM on 2 and 3 threads are the mean of copies trained on "
           "the shards",
           "[model][trainer]") {
-  // 3000 features: FM's parameters span 3 chunks of the trainer's copy and a partial one (SGD,
-  // 16 floats a row) or 6 and a partial one (AdaGrad, 32); FFM's 6 fields of 4 factors, 12.
+  // 3000 features: the parameters fill several of the 16,384-float chunks in which the trainer
+  // copies them, the last one partly: 48,016 floats for FM with SGD (16 a row), 96,016 with
+  // AdaGrad (32 a row), 144,000 for FFM (6 fields of 4 factors and their AdaGrad sums: 48 a row).
   const sparse_batch data = random_rows(2000, 3);
   fm::config c;
   c.features = 3000;
