@@ -191,9 +191,7 @@ struct sparse_model_kind<mlsd::model::logistic_regression> {
       c.loss = mlsd::model::parse_loss_function(*s.loss, "--loss");
     }
     if (s.optimizer) {
-      c.optimizer.kind = *s.optimizer == "sgd"       ? mlsd::model::optimizer_kind::sgd
-                         : *s.optimizer == "adagrad" ? mlsd::model::optimizer_kind::adagrad
-                                                     : mlsd::model::optimizer_kind::ftrl;
+      c.optimizer.kind = mlsd::model::parse_optimizer_kind(*s.optimizer, "--optimizer");
     }
     const auto set = [&](float& rate, float& l1, float& l2) {
       rate = static_cast<float>(s.learning_rate.value_or(rate));

@@ -112,7 +112,7 @@ TEST_CASE("real data: isolation forest finds card fraud without labels (ROC-AUC 
     // The evaluation step's exact ROC-AUC agrees with the rank sum here.
     const std::vector<float> labels(fraud.begin(), fraud.end());
     CHECK(mlsd::evaluation::roc_auc_of(scores, labels) == Approx(auc).epsilon(1e-12));
-    CHECK(auc >= 0.88);
+    CHECK(auc >= 0.90); // every seed, not only on average: 0.927, 0.918, 0.904, 0.926, 0.931
     sum += auc;
     worst = std::min(worst, auc);
   }

@@ -181,6 +181,58 @@ TEST_CASE("one thread is exactly the sequential loop over the shuffled order", "
   CHECK(unshuffled.w == in_order.w);
 }
 
+TEST_CASE("learning-rate schedules: multipliers by epoch, exponential decay validated",
+          "[model][trainer]") {
+  using schedule = mlsd::model::learning_rate_schedule;
+  schedule s;
+  CHECK(s.multiplier(0) == 1.0);
+  CHECK(s.multiplier(7) == 1.0);
+  s.type = schedule::kind::inverse_sqrt;
+  CHECK(s.multiplier(0) == 1.0);
+  CHECK(s.multiplier(3) == 0.5);
+  s.type = schedule::kind::exponential;
+  s.decay = 0.5;
+  CHECK(s.multiplier(0) == 1.0);
+  CHECK(s.multiplier(1) == 0.5);
+  CHECK(s.multiplier(4) == 0.0625);
+
+  // Training with it is the sequential loop with the rate scaled by decay^epoch.
+  const sparse_batch data = synthetic(150, 10, 4);
+  auto options = options_with(3, 1, 16);
+  options.schedule.type = schedule::kind::exponential;
+  options.schedule.decay = 0.5;
+  tiny_linear trained(10);
+  (void)mlsd::model::train(trained, data, nullptr, options);
+  tiny_linear reference(10);
+  const float multipliers[] = {1.0f, 0.5f, 0.25f};
+  for (std::size_t e = 0; e < 3; ++e) {
+    (void)sequential_epoch(reference, data, mlsd::model::shuffled_order(150, 42, e),
+                           multipliers[e]);
+  }
+  CHECK(trained.w == reference.w);
+  tiny_linear constant(10);
+  (void)mlsd::model::train(constant, data, nullptr, options_with(3, 1, 16));
+  CHECK(constant.w != trained.w);
+
+  // decay must lie in (0, 1]; it is not checked when the schedule is not exponential.
+  for (const double decay : {0.0, -0.5, 1.5, std::numeric_limits<double>::quiet_NaN()}) {
+    CAPTURE(decay);
+    options.schedule.decay = decay;
+    tiny_linear m(10);
+    try {
+      (void)mlsd::model::train(m, data, nullptr, options);
+      FAIL("no exception");
+    } catch (const mlsd::config_error& e) {
+      CHECK(e.field() == "schedule.decay");
+    }
+  }
+  options.schedule.decay = 1.0;
+  CHECK_NOTHROW(options.validate());
+  options.schedule.type = schedule::kind::constant;
+  options.schedule.decay = 1.5;
+  CHECK_NOTHROW(options.validate());
+}
+
 TEST_CASE("deterministic mode: two threads average two shards, bit-identical across runs",
           "[model][trainer]") {
   const sparse_batch data = synthetic(301, 12, 2);

@@ -466,7 +466,9 @@ TEST_CASE("two_tower: the augmented table and query give the score, and top_k eq
   CHECK(m(mlsd::model::user_item{3, 17}) == m.score(3, 17));
 }
 
-TEST_CASE("two_tower: the int8 item table keeps recall@10 at 0.99 or more", "[model][two_tower]") {
+TEST_CASE("two_tower: the int8 item table gives recall@10 of 0.99 or more with fp32 rescoring, "
+          "0.9 or more without",
+          "[model][two_tower]") {
   const std::size_t users = 200, items = 3000, d = 32;
   const two_tower m = random_biased_model(users, items, d, 41);
   const auto exact = m.item_table();
