@@ -586,6 +586,9 @@ void run_parts(std::size_t parts, std::atomic<bool>& stop, Work&& work) {
   }
 }
 
+// The chunk of the trainer's passes over the parameters (copying, mixing): 64 KiB of floats.
+inline constexpr std::size_t chunk_floats = 16 * 1024;
+
 // Runs `f(b, e)` over `[0, size)` in chunks of `chunk` that `parts` parts claim from a shared
 // counter (which part takes a chunk depends on timing, so `f` must not care), part 0 first
 // running `side_job`: for passes bound by memory bandwidth, which one thread alone would leave
@@ -640,7 +643,7 @@ void make_replicas(M& model, std::vector<M>& replicas, std::size_t threads, std:
         std::copy(from.begin() + b, from.begin() + e, r.parameters().begin() + b);
       }
     };
-    for_each_chunk(from.size(), 16 * 1024, threads, stop, side_job, fill);
+    for_each_chunk(from.size(), chunk_floats, threads, stop, side_job, fill);
   } else {
     run_parts(2, stop, [&](std::size_t p) {
       if (p == 0) {
@@ -674,7 +677,7 @@ void mix_into(M& model, std::vector<M>& replicas, std::size_t threads, std::atom
   }
   const double count = static_cast<double>(replicas.size() + 1);
   constexpr std::size_t line_floats = 16;
-  constexpr std::size_t chunk_floats = 1024 * line_floats; // 64 KiB of each copy per claim
+  static_assert(chunk_floats % line_floats == 0); // chunks hold whole cache lines
   // The mean of the m floats from `l` on, each summed in double in thread order and divided by
   // the count: the same operations per float as one at a time, in loops over the line that the
   // compiler vectorises (float by float, with a scalar division each, the pass took about a
@@ -730,11 +733,12 @@ void mix_into(M& model, std::vector<M>& replicas, std::size_t threads, std::atom
 ///   (iterative parameter mixing, McDonald, Hall and Mann 2010). The same seed and thread count
 ///   give the same model bit for bit; T = 1 is exactly the sequential loop
 ///   `for (i : order) model.learn(train_set.row(i), label, multiplier)`. Costs T - 1 copies of the
-///   model, made at the first epoch and kept until the call returns: the mixing, which the T
-///   threads share, writes the mean into every copy as well, so each starts the next epoch equal
-///   to the model. That needs `learn` to write nothing but `parameters()` (as Hogwild does,
-///   below). The next epoch's order is drawn by the calling thread while the others start the
-///   mixing. Mixing slows convergence per epoch a little compared with one thread.
+///   model, made at the first epoch (FM and FFM: filled on all T threads, see `make_replicas`)
+///   and kept until the call returns: the mixing, which the T threads share, writes the mean
+///   into every copy as well, so each starts the next epoch equal to the model. That needs `learn`
+///   to write nothing but `parameters()` (as Hogwild does, below). The next epoch's order is drawn
+///   by the calling thread while the others start the mixing. Mixing slows convergence per epoch a
+///   little compared with one thread.
 /// - **Hogwild mode** (`parallel_mode::hogwild`): the T threads claim mini-batches from a shared
 ///   counter and update `model` itself without any lock (Recht, Re, Wright and Niu 2011, as
 ///   libffm and xLearn do). Two threads may read and write the same float at once when their
