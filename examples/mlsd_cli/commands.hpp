@@ -43,6 +43,7 @@ inline void check_flag_combinations(const train_settings& s, const model_entry& 
   reject(s.label_col.has_value(), "--label-col");
   reject(!s.drop_cols.empty(), "--drop-col");
   reject(s.patience != 0, "--patience");
+  reject(s.valid_metric.has_value(), "--valid-metric");
   reject(!s.valid_file.empty(), "--valid");
   reject(s.epochs_given, "--epochs");
   reject(s.batch_size_given, "--batch-size");
@@ -55,6 +56,9 @@ inline void check_flag_combinations(const train_settings& s, const model_entry& 
   reject(s.rating_col != defaults.rating, "--rating-col");
   if (s.patience != 0 && s.valid_file.empty()) {
     throw usage_error("--patience needs --valid (early stopping watches the validation loss)");
+  }
+  if (s.valid_metric && s.valid_file.empty()) {
+    throw usage_error("--valid-metric needs --valid (it is a figure of the validation set)");
   }
 }
 

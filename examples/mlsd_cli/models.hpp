@@ -37,9 +37,9 @@ struct model_entry {
   static const std::vector<model_entry> entries = [] {
     std::vector<model_entry> e;
     const std::vector<std::string_view> sgd_flags = {
-        "--valid",     "--epochs",   "--batch-size", "--threads", "--patience",
-        "--lr",        "--l2",       "--optimizer",  "--loss",    "--bits",
-        "--label-col", "--drop-col", "--index-base"};
+        "--valid",     "--epochs",   "--batch-size", "--threads",     "--patience",
+        "--lr",        "--l2",       "--optimizer",  "--loss",        "--bits",
+        "--label-col", "--drop-col", "--index-base", "--valid-metric"};
     {
       std::vector<std::string_view> lr = sgd_flags;
       lr.push_back("--l1");

@@ -34,6 +34,7 @@ struct train_settings {
   std::uint64_t seed = 1;
   std::size_t batch_size = 256;
   std::size_t patience = 0;
+  std::optional<std::string> valid_metric; ///< an offline_metric name
   std::uint32_t bits = 0;
   std::optional<std::uint32_t> index_base;
   std::optional<std::string> label_col;
@@ -70,7 +71,8 @@ inline CLI::App* add_train_command(CLI::App& app, train_settings& s,
   cmd->add_option("--model", s.model, model_help)->required()->check(CLI::IsMember(models));
   cmd->add_option("--train", s.train_file, "Training data")->required();
   cmd->add_option("--valid", s.valid_file,
-                  "Validation data: its loss is reported per epoch and drives --patience");
+                  "Validation data: its loss (and --valid-metric) is reported per epoch and "
+                  "drives --patience");
   cmd->add_option("--out", s.out_file, "Where to save the model (.json: JSON, else binary)")
       ->required();
   cmd->add_option("--format", s.format,
@@ -104,9 +106,15 @@ inline CLI::App* add_train_command(CLI::App& app, train_settings& s,
                   "Examples per mini-batch (the unit of shuffling, threading and progress)")
       ->check(whole_number_at_least(1));
   cmd->add_option("--patience", s.patience,
-                  "Early stopping: stop after this many epochs without a better validation loss "
-                  "and keep the best epoch's model (0: off; needs --valid)")
+                  "Early stopping: stop after this many epochs without a better validation "
+                  "figure (--valid-metric, else the loss) and keep the best epoch's model (0: "
+                  "off; needs --valid)")
       ->check(whole_number_at_least(0));
+  cmd->add_option("--valid-metric", s.valid_metric,
+                  "lr, fm, ffm: a metric of the validation predictions reported per epoch and "
+                  "watched by --patience instead of the loss (needs --valid)")
+      ->check(CLI::IsMember({"roc_auc", "pr_auc", "accuracy", "r2", "log_loss",
+                             "normalized_entropy", "brier_score", "rmse", "mae"}));
   cmd->add_option("--bits", s.bits,
                   "lr, fm, ffm: hash each (field, feature) into 2^bits buckets (0: no hashing, "
                   "the model has one weight per feature index of the training data)")

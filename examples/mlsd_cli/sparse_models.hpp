@@ -10,6 +10,7 @@
 #include "metrics.hpp"
 #include "settings.hpp"
 
+#include <mlsd/evaluation/validation.hpp>
 #include <mlsd/model/ffm.hpp>
 #include <mlsd/model/fm.hpp>
 #include <mlsd/model/logistic_regression.hpp>
@@ -18,6 +19,7 @@
 #include <mlsd/model/progress.hpp>
 #include <mlsd/model/trainer.hpp>
 #include <mlsd/model/training.hpp>
+#include <mlsd/requirements/requirements.hpp>
 
 #include <nlohmann/json.hpp>
 
@@ -70,6 +72,11 @@ template <class M>
   o.seed = s.seed;
   o.threads = s.threads;
   o.stopping.patience = s.patience;
+  if (s.valid_metric) {
+    // The flag's values are checked by CLI11 against the names validation_metric_for accepts.
+    o.valid_metric = mlsd::evaluation::validation_metric_for(
+        *mlsd::enum_from_string<mlsd::offline_metric>(*s.valid_metric));
+  }
   return o;
 }
 
@@ -104,6 +111,12 @@ template <class M>
   line += loss_text(t.train_loss, t.best_epoch);
   line += ", valid loss ";
   line += loss_text(t.valid_loss, t.best_epoch);
+  if (!t.valid_metric.empty()) {
+    line += ", valid ";
+    line += t.valid_metric_name;
+    line += ' ';
+    line += loss_text(t.valid_metric, t.best_epoch);
+  }
   char seconds[32];
   std::snprintf(seconds, sizeof seconds, ", %.2f s -> ", t.seconds);
   line += seconds;
@@ -331,6 +344,9 @@ template <class M>
   out.file.training["stopped_early"] = t.stopped_early;
   out.file.training["train_loss"] = t.train_loss;
   out.file.training["valid_loss"] = t.valid_loss;
+  if (!t.valid_metric.empty()) {
+    out.file.training["valid_metric"] = {{"name", t.valid_metric_name}, {"values", t.valid_metric}};
+  }
   out.file.training["seconds"] = t.seconds;
   out.summary = detail::summary_of(s.model, t, train.rows.size(), s.out_file);
   return out;

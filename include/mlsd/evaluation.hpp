@@ -27,3 +27,4 @@
 #include <mlsd/evaluation/report.hpp>
 #include <mlsd/evaluation/slices.hpp>
 #include <mlsd/evaluation/threshold.hpp>
+#include <mlsd/evaluation/validation.hpp>

@@ -97,6 +97,10 @@ expect "--lr 0" 2 "expected a number > 0" -- \
   "$MLSD" train --model fm --train toy.svm --out m.bin --lr 0
 expect "--patience without --valid" 2 "--patience needs --valid" -- \
   "$MLSD" train --model fm --train toy.svm --out m.bin --patience 2
+expect "--valid-metric without --valid" 2 "--valid-metric needs --valid" -- \
+  "$MLSD" train --model fm --train toy.svm --out m.bin --valid-metric roc_auc
+expect "--valid-metric ndcg_at_k" 2 "--valid-metric: ndcg_at_k not in" -- \
+  "$MLSD" train --model fm --train toy.svm --out m.bin --valid toy.svm --valid-metric ndcg_at_k
 expect "--trees for fm" 2 "--trees does not apply to --model fm" -- \
   "$MLSD" train --model fm --train toy.svm --out m.bin --trees 10
 expect "--optimizer ftrl for fm" 2 "--optimizer ftrl is not available for --model fm" -- \
@@ -183,6 +187,11 @@ if has_model fm; then
   happy_binary fm_hashed fm toy.svm --k 4 --bits 10
   expect "fm: early stopping with --valid" 0 "valid loss" -- \
     "$MLSD" train --model fm --train toy.svm --valid toy_valid.svm --patience 2 --epochs 5 --out fm3.bin
+  expect "fm: early stopping on the validation ROC-AUC" 0 ", valid roc_auc " -- \
+    "$MLSD" train --model fm --train toy.svm --valid toy_valid.svm --patience 2 --epochs 5 \
+    --valid-metric roc_auc --out fm_auc.json
+  check "fm: the model file records the validation metric per epoch" \
+    grep -qF '"name": "roc_auc"' fm_auc.json
   # Binary model file: predictions identical to the JSON one's.
   expect "fm: binary model" 0 "" -- "$MLSD" train --model fm --train toy.svm --out fm.bin --epochs 20 \
     --seed 3 --k 4
@@ -221,6 +230,9 @@ if has_model mf; then
     sh -c "python3 -c 'import json,sys; json.load(sys.stdin)' <mf.eval.json"
   check "mf: RMSE below 0.25 on additive ratings" at_most "$(json_field mf.eval.json rmse)" 0.25
   check "mf: task is regression" test "$(json_field mf.eval.json task)" = "regression"
+  expect "mf: --valid-metric does not apply" 2 "--valid-metric does not apply to --model mf" -- \
+    "$MLSD" train --model mf --train ratings.csv --valid ratings.csv --out mf2.json \
+    --user-col userId --item-col movieId --valid-metric rmse
   printf 'userId,movieId,rating\nu1,1,3\nnobody,1,3\n' >new_user.csv
   expect "mf: unknown user is counted" 0 "1 of 2 rows have a user or item not seen in training" -- \
     "$MLSD" predict --model mf.json --data new_user.csv --out mf_new.pred

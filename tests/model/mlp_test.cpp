@@ -9,6 +9,7 @@
 #include <cmath>
 #include <cstdint>
 #include <filesystem>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -392,6 +393,46 @@ TEST_CASE("mlp_ranker: fit reports progress, stops on request and restores the b
       CHECK(s.valid_loss[s.best_epoch] <= s.valid_loss[e]);
     }
     CHECK(m.mean_loss(flipped) == s.valid_loss[s.best_epoch]); // the restored parameters
+  }
+  SECTION("early stopping watches the validation metric when one is set") {
+    // The metric's figures are scripted: epoch 2 is the best whatever the loss does. It sees the
+    // model's predictions of the validation rows.
+    const std::vector<double> script = {0.5, 0.6, 0.9, 0.8, 0.85, 0.7};
+    std::vector<std::vector<float>> seen;
+    options.epochs = 6;
+    options.stopping.patience = 2;
+    options.valid_metric.name = "scripted";
+    options.valid_metric.evaluate = [&](std::span<const float> p, std::span<const float> y) {
+      CHECK(y.size() == train.size());
+      seen.emplace_back(p.begin(), p.end());
+      return script.at(seen.size() - 1);
+    };
+    mlp_ranker m(c);
+    std::vector<double> reported;
+    const training_summary s = m.fit(
+        train, options,
+        [&](const progress_report& r) {
+          if (r.epoch_done) {
+            CHECK(r.valid_metric_name == "scripted");
+            reported.push_back(r.valid_metric.value_or(-1.0));
+          }
+          return true;
+        },
+        &train);
+    CHECK(s.epochs_run == 5);
+    CHECK(s.best_epoch == 2);
+    CHECK(s.stopped_early);
+    CHECK(s.valid_metric == std::vector<double>{0.5, 0.6, 0.9, 0.8, 0.85});
+    CHECK(s.valid_metric_name == "scripted");
+    CHECK(reported == s.valid_metric);
+    // The restored parameters are epoch 2's: they predict what the metric saw then.
+    const auto restored = m.predict(train);
+    REQUIRE(seen.size() == 5);
+    REQUIRE(restored.size() == seen[2].size());
+    for (std::size_t r = 0; r < restored.size(); ++r) {
+      CHECK(static_cast<float>(restored[r]) == seen[2][r]);
+    }
+    CHECK(m.mean_loss(train) == s.valid_loss[2]);
   }
   SECTION("options the MLP cannot honour are rejected") {
     mlp_ranker m(c);

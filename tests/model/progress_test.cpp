@@ -43,6 +43,12 @@ TEST_CASE("progress_bar renders epoch, bar, counts, rate, ETA and losses", "[mod
         "train 0.3457 | valid 0.3321");
   CHECK(progress_bar::render(report(0, 0, 0.0), 4) ==
         "epoch 1/10 [----]   0% 0/32,561 ex | 0 ex/s | ETA --:--:-- | train 0.3457");
+  progress_report with_metric = report(9, 32'561, 40.0, true);
+  with_metric.valid_metric = 0.78121;
+  with_metric.valid_metric_name = "roc_auc";
+  CHECK(progress_bar::render(with_metric, 10) ==
+        "epoch 10/10 [##########] 100% 32,561/32,561 ex | 8.14k ex/s | ETA 0:00:00 | "
+        "train 0.3457 | valid 0.3321 | valid roc_auc 0.7812");
 
   CHECK(progress_bar::format_rate(812.4) == "812");
   CHECK(progress_bar::format_rate(2'500.0) == "2.50k");

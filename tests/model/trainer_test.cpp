@@ -11,9 +11,11 @@
 #include <cstdint>
 #include <limits>
 #include <numeric>
+#include <optional>
 #include <span>
 #include <stdexcept>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace {
@@ -385,6 +387,129 @@ TEST_CASE("early stopping restores the best epoch when validation gets worse",
   CHECK(strict_summary.epochs_run == 2);
   CHECK(strict_summary.best_epoch == 0);
   CHECK(strict_summary.valid_loss[1] < strict_summary.valid_loss[0]);
+}
+
+namespace {
+
+// A validation metric whose figure for epoch e is `script[e]`, recording the predictions and
+// labels it was given.
+struct scripted_metric {
+  std::vector<double> script;
+  std::vector<std::vector<float>> predictions;
+  std::vector<std::vector<float>> labels;
+
+  mlsd::model::validation_metric as_metric(bool higher_is_better) {
+    mlsd::model::validation_metric m;
+    m.name = "scripted";
+    m.higher_is_better = higher_is_better;
+    m.evaluate = [this](std::span<const float> p, std::span<const float> y) {
+      predictions.emplace_back(p.begin(), p.end());
+      labels.emplace_back(y.begin(), y.end());
+      return script.at(predictions.size() - 1);
+    };
+    return m;
+  }
+};
+
+} // namespace
+
+TEST_CASE("a validation metric is reported per epoch and watched by early stopping",
+          "[model][trainer][early_stopping]") {
+  const sparse_batch data = synthetic(200, 8, 4);
+  const sparse_batch valid = synthetic(60, 8, 5);
+
+  SECTION("it sees model(x) of every validation row after each epoch") {
+    scripted_metric metric{{0.25, 0.5, 0.75}, {}, {}};
+    auto options = options_with(3, 1, 8);
+    options.valid_metric = metric.as_metric(true);
+    tiny_linear m(8);
+    std::vector<std::optional<double>> reported;
+    std::vector<std::string> names;
+    const auto summary = mlsd::model::train(m, data, &valid, options, [&](const auto& r) {
+      if (r.epoch_done) {
+        reported.push_back(r.valid_metric);
+        names.emplace_back(r.valid_metric_name);
+      }
+      return true;
+    });
+    CHECK(summary.valid_metric == std::vector<double>{0.25, 0.5, 0.75});
+    CHECK(summary.valid_metric_name == "scripted");
+    CHECK(reported == std::vector<std::optional<double>>{0.25, 0.5, 0.75});
+    CHECK(names == std::vector<std::string>(3, "scripted"));
+    REQUIRE(metric.predictions.size() == 3);
+    std::vector<float> expected, labels;
+    for (std::size_t r = 0; r < valid.size(); ++r) {
+      expected.push_back(m(valid.row(r)));
+      labels.push_back(valid.row(r).label);
+    }
+    CHECK(metric.predictions.back() == expected);
+    CHECK(metric.labels.back() == labels);
+    // The loss beside it is `mean_loss`, as without a metric.
+    CHECK(summary.valid_loss.back() == mlsd::model::mean_loss(m, valid));
+  }
+
+  // Trains with early stopping (patience 2) on the figures of `script`; returns the summary, and
+  // whether the model kept is the one of a run of `best_epoch + 1` epochs without validation.
+  const auto stop_on = [&](std::vector<double> script, bool higher_is_better) {
+    scripted_metric metric{std::move(script), {}, {}};
+    auto options = options_with(10, 1, 8);
+    options.stopping.patience = 2;
+    options.valid_metric = metric.as_metric(higher_is_better);
+    tiny_linear m(8);
+    const auto summary = mlsd::model::train(m, data, &valid, options);
+    tiny_linear reference(8);
+    mlsd::model::train(reference, data, nullptr, options_with(summary.best_epoch + 1, 1, 8));
+    return std::pair{summary, m.w == reference.w};
+  };
+
+  SECTION("higher is better: the best epoch is the largest figure, and its model is kept") {
+    // Epoch 1 is the best; epochs 2 and 3 do not beat it (the loss improves meanwhile).
+    const auto [summary, kept] = stop_on({0.5, 0.7, 0.6, 0.65, 0.9}, true);
+    CHECK(summary.epochs_run == 4);
+    CHECK(summary.best_epoch == 1);
+    CHECK(summary.stopped_early);
+    CHECK(summary.valid_loss[3] < summary.valid_loss[1]);
+    CHECK(kept);
+  }
+
+  SECTION("lower is better: the same figures pick epoch 0") {
+    const auto [summary, kept] = stop_on({0.5, 0.7, 0.6, 0.65, 0.9}, false);
+    CHECK(summary.epochs_run == 3);
+    CHECK(summary.best_epoch == 0);
+    CHECK(kept);
+  }
+
+  SECTION("a NaN figure never beats a number, and a number beats a NaN first epoch") {
+    const double nan = std::numeric_limits<double>::quiet_NaN();
+    const auto [summary, kept] = stop_on({nan, 0.6, nan, nan, 0.9}, true);
+    CHECK(summary.epochs_run == 4);
+    CHECK(summary.best_epoch == 1);
+    CHECK(kept);
+  }
+
+  SECTION("what the metric throws ends training and reaches the caller") {
+    auto options = options_with(3, 2, 8);
+    options.valid_metric.name = "throws";
+    options.valid_metric.evaluate = [](std::span<const float>, std::span<const float>) -> double {
+      throw std::runtime_error("undefined metric");
+    };
+    tiny_linear m(8);
+    CHECK_THROWS_WITH(mlsd::model::train(m, data, &valid, options), "undefined metric");
+  }
+
+  SECTION("a metric needs a name") {
+    auto options = options_with(3, 1, 8);
+    options.valid_metric.evaluate = [](std::span<const float>, std::span<const float>) {
+      return 0.0;
+    };
+    tiny_linear m(8);
+    try {
+      mlsd::model::train(m, data, &valid, options);
+      FAIL("no config_error");
+    } catch (const mlsd::config_error& e) {
+      CHECK(e.field() == "valid_metric.name");
+    }
+  }
 }
 
 TEST_CASE("warm start continues from the model's parameters", "[model][trainer]") {

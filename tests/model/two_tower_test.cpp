@@ -673,6 +673,17 @@ TEST_CASE("two_tower: bad configuration, options and interactions are rejected b
   options = {};
   options.epochs = 0;
   CHECK_THROWS_AS(m.fit(good, options), mlsd::config_error);
+  options = {};
+  options.valid_metric.name = "rmse";
+  options.valid_metric.evaluate = [](std::span<const float>, std::span<const float>) {
+    return 0.0;
+  };
+  try {
+    m.fit(good, good, options);
+    FAIL("a validation metric was accepted");
+  } catch (const mlsd::config_error& e) {
+    CHECK(e.field() == "valid_metric");
+  }
   c.objective = two_tower_objective::sampled_softmax;
   two_tower softmax(c);
   options = {};

@@ -31,6 +31,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <tuple>
 #include <type_traits>
 #include <unordered_map>
 #include <utility>
@@ -395,6 +396,24 @@ public:
     return sum / static_cast<double>(batch.size());
   }
 
+  /// `mean_loss(valid)` and, when `metric` is set, its figure of `predict(valid)` (as floats)
+  /// against the labels, from one forward pass.
+  [[nodiscard]] std::pair<double, std::optional<double>>
+  validation_figures(const sparse_batch& valid, const validation_metric& metric) const {
+    if (!metric || valid.empty()) {
+      return {mean_loss(valid), std::nullopt};
+    }
+    const std::vector<Scalar> z = margins(valid);
+    std::vector<float> predictions(z.size());
+    double sum = 0.0;
+    for (std::size_t r = 0; r < z.size(); ++r) {
+      sum += static_cast<double>(detail::mlp_loss_value(config_.loss, z[r], valid.row(r).label));
+      predictions[r] = static_cast<float>(detail::mlp_prediction(config_.loss, z[r]));
+    }
+    return {sum / static_cast<double>(valid.size()),
+            metric.evaluate(std::span<const float>(predictions), valid.labels())};
+  }
+
   /// The gradient of `mean_loss(batch)` with respect to `parameters()`, in the same order, by
   /// back-propagation. Dense over the embedding tables (zero for untouched rows): meant for
   /// gradient checks and tools, not for training (which keeps the embedding part sparse).
@@ -454,10 +473,11 @@ public:
   /// Mini-batch training: `options.epochs` passes over `train`, in a new seeded order each epoch
   /// when `options.shuffle`, one Adam step per `options.batch_size` examples with the learning
   /// rate times `options.schedule.multiplier(epoch)`. With `valid` the validation loss is
-  /// reported after each epoch; early stopping (`options.stopping.patience > 0`, needs `valid`)
-  /// stops after `patience` epochs without an improvement larger than `min_delta` and restores the
-  /// parameters and optimizer state of the best epoch. `on_progress` is called after every batch
-  /// and at the end of each epoch; returning false stops after the current batch
+  /// reported after each epoch (and `options.valid_metric`, when set); early stopping
+  /// (`options.stopping.patience > 0`, needs `valid`) stops after `patience` epochs in which the
+  /// metric (when set, else the loss) has not improved on its best by more than `min_delta`, and
+  /// restores the parameters and optimizer state of the best epoch. `on_progress` is called after
+  /// every batch and at the end of each epoch; returning false stops after the current batch
   /// (`stopped_early` is then true, and an interrupted epoch gets no end-of-epoch report). Calling
   /// `fit` again continues from the current parameters.
   ///
@@ -497,10 +517,9 @@ public:
     for (std::size_t i = 0; i < order.size(); ++i) {
       order[i] = i;
     }
+    summary.valid_metric_name = options.valid_metric.name;
     parameter_state best = state_;
-    double best_loss = std::numeric_limits<double>::infinity();
-    std::size_t since_best = 0;
-    std::size_t best_epoch = 0;
+    detail::early_stopper stopper(options);
     std::vector<sparse_row_view> views;
     bool stop = false;        // by early stopping or by the callback
     bool interrupted = false; // by the callback, mid-epoch: no end-of-epoch report
@@ -543,17 +562,18 @@ public:
       summary.train_loss.push_back(loss_sum / static_cast<double>(done));
       summary.best_epoch = epoch;
       std::optional<double> valid_loss;
+      std::optional<double> valid_metric;
       if (valid != nullptr) {
-        valid_loss = mean_loss(*valid);
+        std::tie(valid_loss, valid_metric) = validation_figures(*valid, options.valid_metric);
         summary.valid_loss.push_back(*valid_loss);
+        if (valid_metric) {
+          summary.valid_metric.push_back(*valid_metric);
+        }
       }
       if (options.stopping.patience > 0) {
-        if (*valid_loss < best_loss - options.stopping.min_delta) {
-          best_loss = *valid_loss;
+        if (stopper.record(epoch, valid_metric.value_or(*valid_loss))) {
           best = state_;
-          best_epoch = epoch;
-          since_best = 0;
-        } else if (++since_best >= options.stopping.patience) {
+        } else if (stopper.exhausted()) {
           stop = true;
           summary.stopped_early = true;
         }
@@ -566,6 +586,8 @@ public:
         report.examples_total = train.size();
         report.train_loss = summary.train_loss.back();
         report.valid_loss = valid_loss;
+        report.valid_metric = valid_metric;
+        report.valid_metric_name = options.valid_metric.name;
         report.seconds = elapsed();
         report.epoch_done = true;
         if (!on_progress(report)) {
@@ -576,7 +598,7 @@ public:
     }
     if (options.stopping.patience > 0) {
       state_ = std::move(best);
-      summary.best_epoch = best_epoch;
+      summary.best_epoch = stopper.best_epoch();
     }
     summary.seconds = elapsed();
     return summary;

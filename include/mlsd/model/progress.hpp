@@ -1,7 +1,7 @@
 /// @file
 /// A one-line progress display for `model::train`: epoch, a bar, examples done, rate, ETA, train
-/// and validation loss, redrawn in place with `\r` on a terminal and silent otherwise (a log file
-/// or a CI job gets no carriage-return noise).
+/// and validation loss (and metric), redrawn in place with `\r` on a terminal and silent
+/// otherwise (a log file or a CI job gets no carriage-return noise).
 ///
 /// ```cpp
 /// mlsd::model::progress_bar bar;                       // draws on std::cerr if it is a terminal
@@ -10,7 +10,8 @@
 ///
 /// A line looks like
 /// `epoch 2/10 [#####---------------]  25% 8,140/32,561 ex | 1.25M ex/s | ETA 0:00:07 | train
-/// 0.3456 | valid 0.3321` (one line; `valid` after each epoch only). Each finished epoch keeps its
+/// 0.3456 | valid 0.3321` (one line; `valid` after each epoch only, followed by
+/// ` | valid roc_auc 0.7812` when the run has a validation metric). Each finished epoch keeps its
 /// line; the next epoch draws below it.
 #pragma once
 
@@ -182,8 +183,9 @@ public:
   }
 
   /// The text of one report, without `\r`: "epoch E/N [bar] P% done/total ex | rate ex/s | ETA
-  /// h:mm:ss | train L", then " | valid V" when the report has a validation loss. The epoch is
-  /// counted from 1; the rate is every example processed since the start of training (all
+  /// h:mm:ss | train L", then " | valid V" when the report has a validation loss and
+  /// " | valid NAME M" when it has a validation metric (e.g. " | valid roc_auc 0.7812"). The epoch
+  /// is counted from 1; the rate is every example processed since the start of training (all
   /// epochs) over `r.seconds`; the ETA is the examples left in all `r.epochs` epochs at that
   /// rate ("--:--:--" before any time has passed). Pure.
   [[nodiscard]] static std::string render(const progress_report& r, std::size_t bar_width = 20) {
@@ -220,6 +222,12 @@ public:
     if (r.valid_loss) {
       s += " | valid ";
       s += detail::fixed(*r.valid_loss, 4);
+    }
+    if (r.valid_metric) {
+      s += " | valid ";
+      s += r.valid_metric_name;
+      s += ' ';
+      s += detail::fixed(*r.valid_metric, 4);
     }
     return s;
   }

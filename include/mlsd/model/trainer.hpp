@@ -1,7 +1,8 @@
 /// @file
 /// The one training loop of the sparse models (logistic regression, FM, FFM): epochs of
 /// per-example SGD over an in-memory CSR batch, shuffled per epoch, on one or several threads,
-/// with a learning-rate schedule, early stopping on a validation set and progress reports.
+/// with a learning-rate schedule, early stopping on a validation loss or metric and progress
+/// reports.
 ///
 /// ```cpp
 /// mlsd::model::train_options options;
@@ -96,6 +97,34 @@ template <sgd_model M>
 }
 
 namespace detail {
+
+// What the trainer measures on the validation set after an epoch.
+struct validation_figures {
+  double loss = 0.0;
+  std::optional<double> metric;
+};
+
+// The mean loss of `model` over `valid` (the same sum, in the same order, as `mean_loss`) and,
+// when `metric` is set, its figure of the predictions (`predict_from_margin` of each margin, which
+// is `model(x)`), both from one pass over the rows. `predictions` is scratch.
+template <sgd_model M>
+validation_figures validate(const M& model, const sparse_batch& valid,
+                            const validation_metric& metric, std::vector<float>& predictions) {
+  if (!metric) {
+    return {mean_loss(model, valid), std::nullopt};
+  }
+  const loss_function loss = model.loss();
+  predictions.resize(valid.size());
+  double sum = 0.0;
+  for (std::size_t r = 0; r < valid.size(); ++r) {
+    const sparse_row_view x = valid.row(r);
+    const float z = model.margin(x);
+    sum += static_cast<double>(loss_value(loss, z, x.label));
+    predictions[r] = predict_from_margin(loss, z);
+  }
+  return {sum / static_cast<double>(valid.size()),
+          metric.evaluate(std::span<const float>(predictions), valid.labels())};
+}
 
 template <class M>
 concept has_feature_count = requires(const M& m) {
@@ -751,13 +780,16 @@ void mix_into(M& model, std::vector<M>& replicas, std::size_t threads, std::atom
 ///   of each one's loss *before* its own update (what `learn` returns): an honest estimate of
 ///   the generalisation loss without a held-out set (Blum, Kalai and Langford 1999).
 /// - **Validation and early stopping**: with `valid`, its mean loss (`mean_loss`) is computed
-///   after every epoch. With `options.stopping.patience = p > 0`, training stops when the
-///   validation loss has not dropped below the best one minus `min_delta` for p epochs, and the
-///   parameters of the best epoch are restored (also when the last epoch is reached).
+///   after every epoch, and with `options.valid_metric` set its metric too (of the predictions
+///   `model(x)` against the labels, from the same pass over the rows). With
+///   `options.stopping.patience = p > 0`, training stops when the watched figure (the metric when
+///   it is set, else the loss) has not improved on the best one by more than `min_delta` for p
+///   epochs, and the parameters of the best epoch are restored (also when the last epoch is
+///   reached).
 /// - **Progress**: `on_progress` is called on the calling thread after each of its mini-batches
 ///   (summing what every thread has done so far) and after each epoch (with the validation
-///   loss); returning `false` stops training after the current mini-batch; the epoch is then
-///   closed as usual (averaging, validation, early stopping) and counted in `epochs_run`.
+///   loss and metric); returning `false` stops training after the current mini-batch; the epoch is
+///   then closed as usual (averaging, validation, early stopping) and counted in `epochs_run`.
 ///   `stopped_early` is true when training ended before `options.epochs`, for either reason.
 ///
 /// @pre `model`'s parameters are not used by another thread during the call.
@@ -767,7 +799,9 @@ void mix_into(M& model, std::vector<M>& replicas, std::size_t threads, std::atom
 ///   label or value, or an index / field at or above the model's `feature_count()` /
 ///   `field_count()` (the "file" of the error is "training set" or "validation set", the "line"
 ///   the row counted from 1); checked before any update, so the model is then unchanged.
-/// @throws whatever `learn` or `on_progress` throws (the other threads are stopped first).
+/// @throws whatever `learn`, `on_progress` or `options.valid_metric.evaluate` throws (the other
+///   threads are stopped first), e.g. `evaluation::undefined_metric` for ROC-AUC on a
+///   validation set of one class.
 /// @complexity O(epochs · (nnz · cost of one example's step + T · parameters)) plus the validation
 ///   set once per epoch.
 template <sgd_model M>
@@ -796,9 +830,10 @@ training_summary train(M& model, const sparse_batch& train_set, const sparse_bat
   const bool early_stopping = options.stopping.patience > 0;
 
   training_summary summary;
+  summary.valid_metric_name = options.valid_metric.name;
   std::vector<float> best_parameters;
-  double best_loss = std::numeric_limits<double>::infinity();
-  std::size_t epochs_since_best = 0;
+  std::vector<float> predictions; // of the validation set, for `options.valid_metric`
+  detail::early_stopper stopper(options);
   std::atomic<bool> stop{false};
   std::vector<std::size_t> order(n);
   std::iota(order.begin(), order.end(), std::size_t{0});
@@ -833,7 +868,7 @@ training_summary train(M& model, const sparse_batch& train_set, const sparse_bat
       }
       return std::pair{done, loss};
     };
-    const auto report = [&](bool epoch_done, std::optional<double> valid_loss) {
+    const auto report = [&](bool epoch_done, const detail::validation_figures* figures) {
       if (!on_progress) {
         return;
       }
@@ -844,14 +879,18 @@ training_summary train(M& model, const sparse_batch& train_set, const sparse_bat
       r.examples_done = done;
       r.examples_total = n;
       r.train_loss = done > 0 ? loss / static_cast<double>(done) : 0.0;
-      r.valid_loss = valid_loss;
+      if (figures != nullptr) {
+        r.valid_loss = figures->loss;
+        r.valid_metric = figures->metric;
+      }
+      r.valid_metric_name = options.valid_metric.name;
       r.seconds = seconds();
       r.epoch_done = epoch_done;
       if (!on_progress(r)) {
         stop.store(true, std::memory_order_relaxed);
       }
     };
-    const auto after_batch = [&] { report(false, std::nullopt); };
+    const auto after_batch = [&] { report(false, nullptr); };
     const auto nothing = [] {};
     const std::span<const std::size_t> all(order);
 
@@ -935,30 +974,24 @@ training_summary train(M& model, const sparse_batch& train_set, const sparse_bat
     summary.train_loss.push_back(done > 0 ? loss / static_cast<double>(done) : 0.0);
     summary.epochs_run = epoch + 1;
     summary.best_epoch = epoch;
-    std::optional<double> valid_loss;
+    std::optional<detail::validation_figures> figures;
     if (valid != nullptr) {
-      valid_loss = mean_loss(model, *valid);
-      summary.valid_loss.push_back(*valid_loss);
+      figures = detail::validate(model, *valid, options.valid_metric, predictions);
+      summary.valid_loss.push_back(figures->loss);
+      if (figures->metric) {
+        summary.valid_metric.push_back(*figures->metric);
+      }
     }
     bool patience_exhausted = false;
     if (early_stopping) {
-      if (*valid_loss < best_loss - options.stopping.min_delta) {
-        best_loss = *valid_loss;
+      if (stopper.record(epoch, figures->metric.value_or(figures->loss))) {
         const std::span<float> p = model.parameters();
         best_parameters.assign(p.begin(), p.end());
-        epochs_since_best = 0;
-      } else if (best_parameters.empty()) {
-        // A NaN loss in the first epoch: keep that epoch's model as the reference anyway.
-        const std::span<float> p = model.parameters();
-        best_parameters.assign(p.begin(), p.end());
-        best_loss = *valid_loss;
-      } else {
-        ++epochs_since_best;
-        patience_exhausted = epochs_since_best >= options.stopping.patience;
       }
-      summary.best_epoch = epoch - epochs_since_best;
+      patience_exhausted = stopper.exhausted();
+      summary.best_epoch = stopper.best_epoch();
     }
-    report(true, valid_loss);
+    report(true, figures ? &*figures : nullptr);
     if (patience_exhausted || stop.load(std::memory_order_relaxed)) {
       summary.stopped_early = epoch + 1 < options.epochs;
       break;

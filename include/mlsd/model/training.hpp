@@ -19,6 +19,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 MLSD_BEGIN_NAMESPACE
@@ -58,12 +59,33 @@ struct learning_rate_schedule {
   }
 };
 
-/// Stop when the validation loss has not improved by more than `min_delta` for `patience`
-/// epochs, and restore the model of the best epoch. `patience = 0` turns it off. Needs a
-/// validation set.
+/// Stop when the validation figure (`train_options::valid_metric` when it is set, else the
+/// validation loss) has not improved by more than `min_delta` for `patience` epochs, and restore
+/// the model of the best epoch. `patience = 0` turns it off. Needs a validation set.
 struct early_stopping {
   std::size_t patience = 0;
   double min_delta = 0.0;
+};
+
+/// A figure of the model's predictions on the validation set, computed after every epoch beside
+/// the validation loss: reported (`training_summary::valid_metric`, `progress_report`) and, when
+/// set, what early stopping watches instead of the loss. The model layer computes no metric
+/// itself (metrics belong to the evaluation step, which comes after it):
+/// `evaluation::validation_metric_for(offline_metric::roc_auc)` (mlsd/evaluation/validation.hpp)
+/// makes one from the evaluation metrics, and any function of predictions and labels will do.
+struct validation_metric {
+  /// The name reports show, e.g. "roc_auc".
+  std::string name;
+  /// True for a figure that grows as the model improves (ROC-AUC), false for one that shrinks
+  /// (log loss, RMSE).
+  bool higher_is_better = true;
+  /// The figure of `predictions` (the model's prediction `m(x)` for each validation row, in row
+  /// order: a probability under the logistic loss) against the rows' `labels`. Called on the
+  /// training thread once per epoch; what it throws ends training and propagates.
+  std::function<double(std::span<const float> predictions, std::span<const float> labels)> evaluate;
+
+  /// Whether a metric is set.
+  [[nodiscard]] explicit operator bool() const noexcept { return static_cast<bool>(evaluate); }
 };
 
 /// The options of a training run.
@@ -93,6 +115,9 @@ struct train_options {
   std::size_t hot_row_bytes = std::size_t{256} << 10;
   learning_rate_schedule schedule{};
   early_stopping stopping{};
+  /// With a validation set: the figure reported after each epoch beside the validation loss, and
+  /// watched by early stopping instead of the loss. Unset (the default): the loss alone.
+  validation_metric valid_metric{};
 
   /// @throws mlsd::config_error naming the field of the first invalid value.
   void validate() const {
@@ -112,6 +137,9 @@ struct train_options {
     if (!(stopping.min_delta >= 0.0)) {
       throw config_error("stopping.min_delta", "a non-negative number");
     }
+    if (valid_metric && valid_metric.name.empty()) {
+      throw config_error("valid_metric.name", "a name for the metric's reports");
+    }
   }
 };
 
@@ -125,6 +153,10 @@ struct progress_report {
   double train_loss = 0.0; ///< mean loss of the examples seen so far this epoch (before
                            ///< each one's update: the progressive validation loss)
   std::optional<double> valid_loss;
+  /// The validation metric at the end of an epoch, when `train_options::valid_metric` is set.
+  std::optional<double> valid_metric;
+  /// Its name (`train_options::valid_metric.name`; valid during the callback), else empty.
+  std::string_view valid_metric_name;
   double seconds = 0.0; ///< since the start of training
   bool epoch_done = false;
 };
@@ -139,12 +171,58 @@ struct training_summary {
   std::size_t best_epoch = 0;
   std::vector<double> train_loss; ///< per epoch
   std::vector<double> valid_loss; ///< per epoch, empty without a validation set
+  /// Per epoch, empty without a validation set or without `train_options::valid_metric`.
+  std::vector<double> valid_metric;
+  /// `train_options::valid_metric.name`, or empty.
+  std::string valid_metric_name;
   bool stopped_early = false;
   double seconds = 0.0;
 };
 
 namespace detail {
 struct trainer_access;
+
+// The bookkeeping of early stopping that every training loop shares: the best validation figure
+// so far, its epoch, and the epochs since it. A NaN figure never beats a number; the first epoch
+// is always the first best, so that the loop has parameters to restore whatever it saw.
+class early_stopper {
+public:
+  // Watches `options.valid_metric` in its direction when it is set, else the loss (lower is
+  // better).
+  explicit early_stopper(const train_options& options) noexcept
+      : patience_(options.stopping.patience)
+      , min_delta_(options.stopping.min_delta)
+      , sign_(options.valid_metric && options.valid_metric.higher_is_better ? -1.0 : 1.0) {}
+
+  // Records epoch `epoch`'s figure; true when it is the new best, whose parameters the caller
+  // keeps.
+  bool record(std::size_t epoch, double figure) noexcept {
+    const double v = sign_ * figure; // lower is better
+    const bool better =
+        !has_best_ || (std::isnan(best_) && !std::isnan(v)) || v < best_ - min_delta_;
+    if (better) {
+      best_ = v;
+      best_epoch_ = epoch;
+      since_best_ = 0;
+      has_best_ = true;
+    } else {
+      ++since_best_;
+    }
+    return better;
+  }
+  // True when `patience` epochs in a row have not improved.
+  [[nodiscard]] bool exhausted() const noexcept { return since_best_ >= patience_; }
+  [[nodiscard]] std::size_t best_epoch() const noexcept { return best_epoch_; }
+
+private:
+  std::size_t patience_;
+  double min_delta_;
+  double sign_;
+  double best_ = 0.0;
+  std::size_t best_epoch_ = 0;
+  std::size_t since_best_ = 0;
+  bool has_best_ = false;
+};
 } // namespace detail
 
 /// The argument of model members meant for `model::train` alone (the passkey idiom): only the

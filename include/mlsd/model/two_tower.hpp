@@ -649,9 +649,9 @@ public:
   /// tests, O(log |positives of u|) each), O(n · B · d) for `sampled_softmax`, plus
   /// O(threads · weights) for averaging.
   /// @throws config_error for invalid options (Hogwild mode; `sampled_softmax` with a batch of
-  /// fewer than 2; early stopping without a validation set); input_error naming the first bad
-  /// interaction (unknown user or item, a non-finite rating or weight, a negative weight,
-  /// features without buckets) or an empty training set. Nothing is trained then.
+  /// fewer than 2; early stopping without a validation set; a `valid_metric`); input_error naming
+  /// the first bad interaction (unknown user or item, a non-finite rating or weight, a negative
+  /// weight, features without buckets) or an empty training set. Nothing is trained then.
   training_summary fit(std::span<const interaction> train, const train_options& options,
                        const progress_callback& on_progress = {}) {
     return fit(train, {}, options, on_progress);
@@ -683,8 +683,7 @@ public:
     const std::uint64_t valid_seed = data::detail::splitmix64::hash(options.seed, 0x76616c6964);
     const bool early_stopping = options.stopping.patience > 0;
     training_summary summary;
-    double best_loss = std::numeric_limits<double>::infinity();
-    std::size_t epochs_since_best = 0;
+    detail::early_stopper stopper(options); // the loss: check_options refuses a metric
     std::vector<float> best_values;
     const auto seconds = [&] {
       return std::chrono::duration<double>(clock::now() - start).count();
@@ -768,16 +767,11 @@ public:
       }
       bool patience_exhausted = false;
       if (early_stopping) {
-        if (*valid_loss < best_loss - options.stopping.min_delta || best_values.empty()) {
-          // (also a NaN loss in the first epoch: that epoch's weights become the reference)
-          best_loss = *valid_loss;
+        if (stopper.record(epoch, *valid_loss)) {
           best_values = values_;
-          epochs_since_best = 0;
-        } else {
-          ++epochs_since_best;
-          patience_exhausted = epochs_since_best >= options.stopping.patience;
         }
-        summary.best_epoch = epoch - epochs_since_best;
+        patience_exhausted = stopper.exhausted();
+        summary.best_epoch = stopper.best_epoch();
       }
       const bool go_on = report(true, result.done, result.loss, valid_loss);
       if (patience_exhausted || result.stopped || !go_on) {
@@ -1102,6 +1096,12 @@ private:
     }
     if (options.stopping.patience > 0 && !has_valid) {
       throw config_error("stopping.patience", "0 without a validation set");
+    }
+    if (options.valid_metric) {
+      throw config_error("valid_metric",
+                         "unset (two_tower validates on interactions, not on scored rows: its "
+                         "figure is the validation loss, under `squared` a monotone function of "
+                         "the RMSE)");
     }
   }
 
