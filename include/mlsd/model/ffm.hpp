@@ -17,6 +17,14 @@
 /// G_kp]` (weights, then their AdaGrad accumulators), `kp` = k rounded up to 4; a feature's m
 /// blocks are contiguous. With k = 4 a block is 32 bytes, two per cache line, and each half is
 /// one 4-float SIMD register.
+///
+/// Why no kernel of `mlsd/kernels/`: `kernels::fm_pairwise` takes one k-vector per feature and
+/// sums the pairs through the per-factor sums (O(k·nnz)); an FFM pair (i, j) reads two vectors
+/// chosen by the other one's field, `v_{i,f_j}` and `v_{j,f_i}`, so there is no such sum and the
+/// pass is O(k·nnz²) over the pairs. A `kernels::dot` call per pair would cost more than its
+/// k = 4 multiply-adds, so the forward pass and the AdaGrad update of both blocks are one loop
+/// over the pairs with a block in one register (the fused step), checked against
+/// `reference::ffm_margin` / `reference::ffm_learn`, libffm's formulas in scalar code.
 #pragma once
 
 #include <mlsd/core/error.hpp>

@@ -5,6 +5,12 @@
 /// decay (Loshchilov & Hutter 2019). The deep ranker of the framework's model step: it learns the
 /// interactions between fields that logistic regression cannot express, at the price of a dense
 /// forward pass per example (docs/mlp-and-anomaly-models.md).
+///
+/// Kernels: the dense layers are matrix products over a mini-batch, which Eigen's blocked GEMM
+/// does (the kernels of `mlsd/kernels/` are dot products and sparse gathers of one row); the
+/// output's sigmoid and log loss are the stable formulas of `model/loss.hpp`, and the same
+/// formulas in `double` for `basic_mlp_ranker<double>` (the gradient checks, where the float
+/// kernels would not do).
 #pragma once
 
 #include <mlsd/core/error.hpp>
