@@ -501,6 +501,23 @@ TEST_CASE("two_tower: the int8 item table gives recall@10 of 0.99 or more with f
   CHECK(recall_plain >= 0.9);
 }
 
+namespace {
+
+// 60 users, 50 items, 6 factors, item biases and popularity negatives: the model of the
+// determinism and online tests, on `implicit_feedback(low_rank(60, 50, 3, 51), 8, 2.0, 52)`.
+two_tower::config sixty_by_fifty(two_tower_objective objective) {
+  two_tower::config c;
+  c.users = 60;
+  c.items = 50;
+  c.factors = 6;
+  c.objective = objective;
+  c.item_bias = true;
+  c.negatives = mlsd::model::negative_sampling::popularity;
+  return c;
+}
+
+} // namespace
+
 TEST_CASE("two_tower: the same seed gives the same model bit for bit, also on two threads",
           "[model][two_tower]") {
   const low_rank truth(60, 50, 3, 51);
@@ -509,13 +526,7 @@ TEST_CASE("two_tower: the same seed gives the same model bit for bit, also on tw
                                two_tower_objective::sampled_softmax}) {
     for (const std::size_t threads : {std::size_t{1}, std::size_t{2}}) {
       CAPTURE(mlsd::model::to_string(objective), threads);
-      two_tower::config c;
-      c.users = 60;
-      c.items = 50;
-      c.factors = 6;
-      c.objective = objective;
-      c.item_bias = true;
-      c.negatives = mlsd::model::negative_sampling::popularity;
+      const two_tower::config c = sixty_by_fifty(objective);
       mlsd::model::train_options options;
       options.epochs = 3;
       options.batch_size = 16;
@@ -538,6 +549,69 @@ TEST_CASE("two_tower: the same seed gives the same model bit for bit, also on tw
           std::equal(a.parameters().begin(), a.parameters().end(), untrained.parameters().begin()));
     }
   }
+}
+
+TEST_CASE("two_tower: update takes the steps of one epoch of fit on its batch",
+          "[model][two_tower][online]") {
+  const low_rank truth(60, 50, 3, 51);
+  const auto data = implicit_feedback(truth, 8, 2.0, 52);
+  const auto same_bits = [](std::span<const float> x, std::span<const float> y) {
+    return x.size() == y.size() && std::memcmp(x.data(), y.data(), x.size() * sizeof(float)) == 0;
+  };
+  const auto table_bits = [](const two_tower& m) {
+    const auto t = m.item_table();
+    return std::vector<float>(t.data(), t.data() + t.rows() * t.cols());
+  };
+  for (const auto objective : {two_tower_objective::squared, two_tower_objective::bpr,
+                               two_tower_objective::sampled_softmax}) {
+    CAPTURE(mlsd::model::to_string(objective));
+    const two_tower::config c = sixty_by_fifty(objective);
+    mlsd::model::train_options options;
+    options.epochs = 1;
+    options.shuffle = false;
+    options.batch_size = data.size();
+    options.seed = 7;
+    two_tower fitted(c), online(c);
+    const auto summary = fitted.fit(data, options);
+    online.fit_sampler(data); // the sampler fit() records
+    const double loss = online.update(data, rng_t::hash(7, 0));
+    CHECK(same_bits(fitted.parameters(), online.parameters()));
+    CHECK(same_bits(table_bits(fitted), table_bits(online)));
+    CHECK(loss == summary.train_loss[0]);
+
+    // Without the refresh, the item table is the one before the steps until it is rebuilt.
+    const std::vector<float> before = table_bits(online);
+    const std::vector<interaction> next(data.begin(), data.begin() + 16);
+    CHECK(online.update(next, 3, 0.5f, false) > 0.0);
+    CHECK(same_bits(before, table_bits(online)));
+    online.refresh_item_table();
+    CHECK_FALSE(same_bits(before, table_bits(online)));
+  }
+}
+
+TEST_CASE("two_tower: update rejects a bad batch and changes nothing",
+          "[model][two_tower][online]") {
+  two_tower::config c;
+  c.users = 4;
+  c.items = 3;
+  c.factors = 2;
+  c.objective = two_tower_objective::sampled_softmax;
+  two_tower m(c);
+  const std::vector<float> before(m.parameters().begin(), m.parameters().end());
+  CHECK(m.update({}) == 0.0);
+  try {
+    m.update(std::vector<interaction>{{0, 1}, {1, 3}});
+    FAIL("an unknown item was accepted");
+  } catch (const mlsd::input_error& e) {
+    CHECK_THAT(e.what(), Catch::Contains("batch[1]"));
+  }
+  try {
+    m.update(std::vector<interaction>{{0, 1}});
+    FAIL("one interaction was accepted for sampled softmax");
+  } catch (const mlsd::config_error& e) {
+    CHECK(e.field() == "batch");
+  }
+  CHECK(std::equal(before.begin(), before.end(), m.parameters().begin()));
 }
 
 TEST_CASE("two_tower: early stopping restores the best epoch; the callback can stop training",

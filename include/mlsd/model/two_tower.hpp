@@ -17,6 +17,7 @@
 /// auto items = model.item_table();                            // n_items x (d + 2), row-major
 /// auto query = model.user_embedding(user);                    // d + 2 floats
 /// // <query, items.row(i)> == model.score(user, i): ready for kernels::top_k
+/// model.update(new_ratings);                                  // online: a batch from a stream
 /// ```
 #pragma once
 
@@ -785,6 +786,45 @@ public:
     refresh_item_table();
     summary.seconds = seconds();
     return summary;
+  }
+
+  /// Online learning from a stream (continual learning): the steps one epoch of `fit` takes on a
+  /// batch, on `batch` in its order, at `config().learning_rate` times `rate_multiplier`: one
+  /// step per interaction under `squared` and `bpr` (the BPR negative of the k-th drawn from
+  /// `hash(seed, k)`), one step on the whole batch under `sampled_softmax` (its other
+  /// interactions are the negatives). Negatives come from the sampler of the last `fit` or
+  /// `fit_sampler` (popularity, the user's positives left out, logQ); on a model that has none,
+  /// uniformly from the catalogue, with no positive left out and no logQ correction. μ (set by the
+  /// first `fit`) is left alone. Then `item_table()` is rebuilt (`refresh_item_table()`,
+  /// O(items · embedding_dim())) unless `refresh` is false: for many small batches, pass false
+  /// and refresh once before the table is served.
+  ///
+  /// Returns the mean loss per interaction before the steps (the progressive loss, as `fit`
+  /// reports it), 0 for an empty batch. Not thread-safe. O(steps as in `fit`).
+  /// @throws input_error naming `batch[i]` and the field of the first bad interaction;
+  ///   config_error (`batch`) for fewer than 2 interactions under `sampled_softmax`. Nothing is
+  ///   updated then.
+  double update(std::span<const interaction> batch, std::uint64_t seed = 0,
+                float rate_multiplier = 1.0f, bool refresh = true) {
+    check_interactions(batch, "batch");
+    if (batch.empty()) {
+      return 0.0;
+    }
+    if (config_.objective == two_tower_objective::sampled_softmax && batch.size() < 2) {
+      throw config_error("batch", "at least 2 interactions with the sampled_softmax objective "
+                                  "(the other interactions of a batch are the negatives)");
+    }
+    std::vector<std::size_t> order(batch.size());
+    std::iota(order.begin(), order.end(), std::size_t{0});
+    detail::two_tower_workspace ws;
+    const detail::two_tower_shard_result result =
+        run_shard(values_.data(), batch, order, 0, batch.size(), seed,
+                  config_.learning_rate * rate_multiplier, batch.size(), ws,
+                  [](std::size_t, double) { return true; });
+    if (refresh) {
+      refresh_item_table();
+    }
+    return result.loss / static_cast<double>(result.done);
   }
 
   /// Records what sampling needs from a training set: each item's count (popularity negatives,
