@@ -55,10 +55,17 @@ inline void check_flag_combinations(const train_settings& s, const model_entry& 
   reject(s.item_col != defaults.item, "--item-col");
   reject(s.rating_col != defaults.rating, "--rating-col");
   if (s.patience != 0 && s.valid_file.empty()) {
-    throw usage_error("--patience needs --valid (early stopping watches the validation loss)");
+    throw usage_error("--patience needs --valid (early stopping watches a validation figure)");
   }
   if (s.valid_metric && s.valid_file.empty()) {
     throw usage_error("--valid-metric needs --valid (it is a figure of the validation set)");
+  }
+  if (s.valid_metric && s.loss == "squared" &&
+      (*s.valid_metric == "log_loss" || *s.valid_metric == "normalized_entropy" ||
+       *s.valid_metric == "brier_score")) {
+    throw usage_error("--valid-metric " + *s.valid_metric +
+                      " needs probabilities: it does not apply to --loss squared (use rmse, mae "
+                      "or r2)");
   }
 }
 

@@ -99,6 +99,9 @@ expect "--patience without --valid" 2 "--patience needs --valid" -- \
   "$MLSD" train --model fm --train toy.svm --out m.bin --patience 2
 expect "--valid-metric without --valid" 2 "--valid-metric needs --valid" -- \
   "$MLSD" train --model fm --train toy.svm --out m.bin --valid-metric roc_auc
+expect "--valid-metric log_loss with --loss squared" 2 "needs probabilities" -- \
+  "$MLSD" train --model lr --train toy.svm --out m.bin --valid toy.svm --loss squared \
+  --valid-metric log_loss
 expect "--valid-metric ndcg_at_k" 2 "--valid-metric: ndcg_at_k not in" -- \
   "$MLSD" train --model fm --train toy.svm --out m.bin --valid toy.svm --valid-metric ndcg_at_k
 expect "--trees for fm" 2 "--trees does not apply to --model fm" -- \

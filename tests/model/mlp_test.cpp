@@ -443,6 +443,9 @@ TEST_CASE("mlp_ranker: fit reports progress, stops on request and restores the b
     REQUIRE_THROWS_WITH(m.fit(train, options), Catch::Contains("stopping.patience"));
     options.stopping.patience = 0;
     REQUIRE_THROWS_AS(m.fit(sparse_batch{}, options), input_error);
+    const sparse_batch no_rows;
+    REQUIRE_THROWS_WITH(m.fit(train, options, {}, &no_rows),
+                        Catch::Contains("at least one validation example"));
     CHECK(m.steps() == 0);
   }
 }

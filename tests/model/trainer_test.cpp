@@ -440,7 +440,7 @@ TEST_CASE("a validation metric is reported per epoch and watched by early stoppi
     std::vector<float> expected, labels;
     for (std::size_t r = 0; r < valid.size(); ++r) {
       expected.push_back(m(valid.row(r)));
-      labels.push_back(valid.row(r).label);
+      labels.push_back(valid.row(r).label > 0.0f ? 1.0f : 0.0f); // the data's ±1, as 0 / 1
     }
     CHECK(metric.predictions.back() == expected);
     CHECK(metric.labels.back() == labels);
@@ -487,6 +487,42 @@ TEST_CASE("a validation metric is reported per epoch and watched by early stoppi
     CHECK(kept);
   }
 
+  SECTION("a diverged epoch has a NaN figure, the metric is not called, the best epoch is kept") {
+    // From the third epoch on the model's margins are NaN (as after a diverging step).
+    struct diverging : tiny_linear {
+      using tiny_linear::tiny_linear;
+      std::size_t steps = 0, healthy_steps = 0;
+      [[nodiscard]] float margin(sparse_row_view x) const {
+        return steps > healthy_steps ? std::numeric_limits<float>::quiet_NaN()
+                                     : tiny_linear::margin(x);
+      }
+      float learn(sparse_row_view x, float label, float multiplier) {
+        ++steps;
+        return tiny_linear::learn(x, label, multiplier);
+      }
+      float operator()(sparse_row_view x) const {
+        return mlsd::model::predict_from_margin(loss(), margin(x));
+      }
+      float update(sparse_row_view x, float label) { return learn(x, label, 1.0f); }
+    };
+    static_assert(mlsd::model::sgd_model<diverging>);
+    scripted_metric metric{{0.5, 0.6}, {}, {}};
+    auto options = options_with(10, 1, 8);
+    options.stopping.patience = 2;
+    options.valid_metric = metric.as_metric(true);
+    diverging m(8);
+    m.healthy_steps = 2 * data.size();
+    const auto summary = mlsd::model::train(m, data, &valid, options);
+    CHECK(metric.predictions.size() == 2); // never called on NaN predictions
+    REQUIRE(summary.valid_metric.size() == 4);
+    CHECK(std::isnan(summary.valid_metric[2]));
+    CHECK(std::isnan(summary.valid_metric[3]));
+    CHECK(summary.best_epoch == 1);
+    tiny_linear two_epochs(8);
+    mlsd::model::train(two_epochs, data, nullptr, options_with(2, 1, 8));
+    CHECK(m.w == two_epochs.w);
+  }
+
   SECTION("what the metric throws ends training and reaches the caller") {
     auto options = options_with(3, 2, 8);
     options.valid_metric.name = "throws";
@@ -497,7 +533,16 @@ TEST_CASE("a validation metric is reported per epoch and watched by early stoppi
     CHECK_THROWS_WITH(mlsd::model::train(m, data, &valid, options), "undefined metric");
   }
 
-  SECTION("a metric needs a name") {
+  SECTION("a metric needs a name and a function") {
+    auto named = options_with(3, 1, 8);
+    named.valid_metric.name = "auc";
+    tiny_linear n(8);
+    try {
+      mlsd::model::train(n, data, &valid, named);
+      FAIL("no config_error");
+    } catch (const mlsd::config_error& e) {
+      CHECK(e.field() == "valid_metric.evaluate");
+    }
     auto options = options_with(3, 1, 8);
     options.valid_metric.evaluate = [](std::span<const float>, std::span<const float>) {
       return 0.0;

@@ -15,6 +15,7 @@
 #include <cstdint>
 #include <cstring>
 #include <filesystem>
+#include <limits>
 #include <numeric>
 #include <set>
 #include <span>
@@ -582,7 +583,7 @@ TEST_CASE("two_tower: update takes the steps of one epoch of fit on its batch",
     // Without the refresh, the item table is the one before the steps until it is rebuilt.
     const std::vector<float> before = table_bits(online);
     const std::vector<interaction> next(data.begin(), data.begin() + 16);
-    CHECK(online.update(next, 3, 0.5f, false) > 0.0);
+    (void)online.update(next, 3, 0.5f, false);
     CHECK(same_bits(before, table_bits(online)));
     online.refresh_item_table();
     CHECK_FALSE(same_bits(before, table_bits(online)));
@@ -598,18 +599,26 @@ TEST_CASE("two_tower: update rejects a bad batch and changes nothing",
   c.objective = two_tower_objective::sampled_softmax;
   two_tower m(c);
   const std::vector<float> before(m.parameters().begin(), m.parameters().end());
-  CHECK(m.update({}) == 0.0);
+  CHECK(m.update({}, 1) == 0.0);
   try {
-    m.update(std::vector<interaction>{{0, 1}, {1, 3}});
+    m.update(std::vector<interaction>{{0, 1}, {1, 3}}, 1);
     FAIL("an unknown item was accepted");
   } catch (const mlsd::input_error& e) {
     CHECK_THAT(e.what(), Catch::Contains("batch[1]"));
   }
   try {
-    m.update(std::vector<interaction>{{0, 1}});
+    m.update(std::vector<interaction>{{0, 1}}, 1);
     FAIL("one interaction was accepted for sampled softmax");
   } catch (const mlsd::config_error& e) {
     CHECK(e.field() == "batch");
+  }
+  for (const float bad : {0.0f, -1.0f, std::numeric_limits<float>::quiet_NaN()}) {
+    try {
+      m.update(std::vector<interaction>{{0, 1}, {1, 2}}, 1, bad);
+      FAIL("a bad rate multiplier was accepted");
+    } catch (const mlsd::config_error& e) {
+      CHECK(e.field() == "rate_multiplier");
+    }
   }
   CHECK(std::equal(before.begin(), before.end(), m.parameters().begin()));
 }

@@ -31,19 +31,18 @@ MLSD_BEGIN_NAMESPACE
 namespace evaluation {
 
 /// The offline metric `metric` of the predictions against the labels, as a validation metric:
-///
-/// | metric | the better model | of |
-/// | --- | --- | --- |
-/// | `roc_auc`, `pr_auc` (average precision), `accuracy` (threshold 0.5), `r2` | higher |
-/// `roc_auc_of`, ... | | `log_loss`, `normalized_entropy`, `brier_score`, `rmse`, `mae` | lower |
-/// `log_loss_of`, ... |
-///
-/// The classification metrics read the predictions of a logistic model (probabilities) and 0/1
-/// or ±1 labels; the regression ones any numbers. Each throws what its one-call helper throws
-/// (e.g. `undefined_metric` for ROC-AUC on one class), which ends the training run.
+/// - higher is better: `roc_auc`, `pr_auc` (average precision), `accuracy` (threshold 0.5), `r2`;
+/// - lower is better: `log_loss`, `normalized_entropy`, `brier_score`, `rmse`, `mae`.
+/// Each computes what its one-call helper (`roc_auc_of`, `average_precision_of`, ...) does, and
+/// throws what it throws (e.g. `undefined_metric` for ROC-AUC on one class), which ends the
+/// training run. The trainers pass 0 / 1 labels under the logistic loss, whose predictions are
+/// probabilities (so `rmse` is the root of the Brier score there), and the labels as they are
+/// under the squared loss (where `log_loss`, `normalized_entropy` and `brier_score`, which need
+/// probabilities, throw `input_error`).
 /// @throws mlsd::config_error naming `valid_metric` for a metric that is not a figure of
-///   (prediction, label) pairs over the whole set (ranking metrics need queries; calibration
-///   ratio and ECE have no "better" direction that early stopping could follow).
+///   (prediction, label) pairs over the whole set: the ranking metrics need queries, the
+///   calibration ratio and ECE have no direction early stopping could follow, and precision,
+///   recall and F1 depend on a threshold to choose first (`evaluation::best_threshold`).
 [[nodiscard]] inline model::validation_metric validation_metric_for(offline_metric metric) {
   model::validation_metric out;
   out.name = std::string(to_string(metric));

@@ -23,7 +23,7 @@
 /// chosen by the other one's field, `v_{i,f_j}` and `v_{j,f_i}`, so there is no such sum and the
 /// pass is O(k·nnz²) over the pairs. A `kernels::dot` call per pair would cost more than its
 /// k = 4 multiply-adds, so the forward pass and the AdaGrad update of both blocks are one loop
-/// over the pairs with a block in one register (the fused step), checked against
+/// over the pairs, SIMD over a block (one register at k = 4: the fused step), checked against
 /// `reference::ffm_margin` / `reference::ffm_learn`, libffm's formulas in scalar code.
 #pragma once
 

@@ -403,21 +403,23 @@ public:
   }
 
   /// `mean_loss(valid)` and, when `metric` is set, its figure of `predict(valid)` (as floats)
-  /// against the labels, from one forward pass.
+  /// against the labels (0 / 1 under the logistic loss; NaN, without calling the metric, when a
+  /// prediction is not finite), from one forward pass.
   [[nodiscard]] std::pair<double, std::optional<double>>
   validation_figures(const sparse_batch& valid, const validation_metric& metric) const {
     if (!metric || valid.empty()) {
       return {mean_loss(valid), std::nullopt};
     }
     const std::vector<Scalar> z = margins(valid);
-    std::vector<float> predictions(z.size());
+    detail::metric_scratch scratch;
+    scratch.predictions.resize(z.size());
     double sum = 0.0;
     for (std::size_t r = 0; r < z.size(); ++r) {
       sum += static_cast<double>(detail::mlp_loss_value(config_.loss, z[r], valid.row(r).label));
-      predictions[r] = static_cast<float>(detail::mlp_prediction(config_.loss, z[r]));
+      scratch.predictions[r] = static_cast<float>(detail::mlp_prediction(config_.loss, z[r]));
     }
     return {sum / static_cast<double>(valid.size()),
-            metric.evaluate(std::span<const float>(predictions), valid.labels())};
+            detail::evaluate_metric(metric, config_.loss, scratch, valid.labels())};
   }
 
   /// The gradient of `mean_loss(batch)` with respect to `parameters()`, in the same order, by
@@ -490,7 +492,7 @@ public:
   /// Every row of `train` and `valid` is checked before the first step.
   /// @throws mlsd::config_error for invalid options, for `threads != 1` (the MLP trains on one
   ///   thread, which keeps it bit-reproducible) and for early stopping without `valid`;
-  ///   mlsd::input_error for an empty `train` or a row the model cannot read.
+  ///   mlsd::input_error for an empty `train` or `valid`, or a row the model cannot read.
   training_summary fit(const sparse_batch& train, const train_options& options,
                        const progress_callback& on_progress = {},
                        const sparse_batch* valid = nullptr) {
@@ -509,6 +511,10 @@ public:
     for (std::size_t r = 0; r < train.size(); ++r) {
       check_row(train.row(r), r);
     }
+    if (valid != nullptr && valid->empty()) {
+      throw input_error(input_position("mlp_ranker.fit"), "at least one validation example",
+                        "an empty batch");
+    }
     if (valid != nullptr) {
       for (std::size_t r = 0; r < valid->size(); ++r) {
         check_row(valid->row(r), r);
@@ -523,7 +529,9 @@ public:
     for (std::size_t i = 0; i < order.size(); ++i) {
       order[i] = i;
     }
-    summary.valid_metric_name = options.valid_metric.name;
+    if (options.valid_metric) {
+      summary.valid_metric_name = options.valid_metric.name;
+    }
     parameter_state best = state_;
     detail::early_stopper stopper(options);
     std::vector<sparse_row_view> views;
@@ -593,7 +601,9 @@ public:
         report.train_loss = summary.train_loss.back();
         report.valid_loss = valid_loss;
         report.valid_metric = valid_metric;
-        report.valid_metric_name = options.valid_metric.name;
+        if (options.valid_metric) {
+          report.valid_metric_name = options.valid_metric.name;
+        }
         report.seconds = elapsed();
         report.epoch_done = true;
         if (!on_progress(report)) {

@@ -106,24 +106,24 @@ struct validation_figures {
 
 // The mean loss of `model` over `valid` (the same sum, in the same order, as `mean_loss`) and,
 // when `metric` is set, its figure of the predictions (`predict_from_margin` of each margin, which
-// is `model(x)`), both from one pass over the rows. `predictions` is scratch.
+// is `model(x)`), both from one pass over the rows; `scratch` holds the predictions and labels.
 template <sgd_model M>
 validation_figures validate(const M& model, const sparse_batch& valid,
-                            const validation_metric& metric, std::vector<float>& predictions) {
+                            const validation_metric& metric, metric_scratch& scratch) {
   if (!metric) {
     return {mean_loss(model, valid), std::nullopt};
   }
   const loss_function loss = model.loss();
-  predictions.resize(valid.size());
+  scratch.predictions.resize(valid.size());
   double sum = 0.0;
   for (std::size_t r = 0; r < valid.size(); ++r) {
     const sparse_row_view x = valid.row(r);
     const float z = model.margin(x);
     sum += static_cast<double>(loss_value(loss, z, x.label));
-    predictions[r] = predict_from_margin(loss, z);
+    scratch.predictions[r] = predict_from_margin(loss, z);
   }
   return {sum / static_cast<double>(valid.size()),
-          metric.evaluate(std::span<const float>(predictions), valid.labels())};
+          evaluate_metric(metric, loss, scratch, valid.labels())};
 }
 
 template <class M>
@@ -830,9 +830,11 @@ training_summary train(M& model, const sparse_batch& train_set, const sparse_bat
   const bool early_stopping = options.stopping.patience > 0;
 
   training_summary summary;
-  summary.valid_metric_name = options.valid_metric.name;
+  if (options.valid_metric) {
+    summary.valid_metric_name = options.valid_metric.name;
+  }
   std::vector<float> best_parameters;
-  std::vector<float> predictions; // of the validation set, for `options.valid_metric`
+  detail::metric_scratch metric_scratch; // for `options.valid_metric`
   detail::early_stopper stopper(options);
   std::atomic<bool> stop{false};
   std::vector<std::size_t> order(n);
@@ -883,7 +885,9 @@ training_summary train(M& model, const sparse_batch& train_set, const sparse_bat
         r.valid_loss = figures->loss;
         r.valid_metric = figures->metric;
       }
-      r.valid_metric_name = options.valid_metric.name;
+      if (options.valid_metric) {
+        r.valid_metric_name = options.valid_metric.name;
+      }
       r.seconds = seconds();
       r.epoch_done = epoch_done;
       if (!on_progress(r)) {
@@ -976,7 +980,7 @@ training_summary train(M& model, const sparse_batch& train_set, const sparse_bat
     summary.best_epoch = epoch;
     std::optional<detail::validation_figures> figures;
     if (valid != nullptr) {
-      figures = detail::validate(model, *valid, options.valid_metric, predictions);
+      figures = detail::validate(model, *valid, options.valid_metric, metric_scratch);
       summary.valid_loss.push_back(figures->loss);
       if (figures->metric) {
         summary.valid_metric.push_back(*figures->metric);

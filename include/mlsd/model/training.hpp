@@ -16,6 +16,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <limits>
 #include <optional>
 #include <span>
 #include <string>
@@ -80,8 +81,11 @@ struct validation_metric {
   /// (log loss, RMSE).
   bool higher_is_better = true;
   /// The figure of `predictions` (the model's prediction `m(x)` for each validation row, in row
-  /// order: a probability under the logistic loss) against the rows' `labels`. Called on the
-  /// training thread once per epoch; what it throws ends training and propagates.
+  /// order: a probability under the logistic loss) against the rows' `labels` (0 or 1 under the
+  /// logistic loss, whatever the data's convention; as given under the squared loss). Called on
+  /// the training thread once per epoch, and not when a prediction is NaN or infinite (the
+  /// figure is then NaN: a diverged epoch, which early stopping never keeps over a number).
+  /// What it throws ends training and propagates; the model keeps its last epoch's parameters.
   std::function<double(std::span<const float> predictions, std::span<const float> labels)> evaluate;
 
   /// Whether a metric is set.
@@ -140,6 +144,9 @@ struct train_options {
     if (valid_metric && valid_metric.name.empty()) {
       throw config_error("valid_metric.name", "a name for the metric's reports");
     }
+    if (!valid_metric && !valid_metric.name.empty()) {
+      throw config_error("valid_metric.evaluate", "a function, since the metric has a name");
+    }
   }
 };
 
@@ -181,6 +188,33 @@ struct training_summary {
 
 namespace detail {
 struct trainer_access;
+
+// The buffers of `evaluate_metric`, kept by a training loop between epochs.
+struct metric_scratch {
+  std::vector<float> predictions;
+  std::vector<float> labels;
+};
+
+// `metric`'s figure of `scratch.predictions` against `labels`: NaN when a prediction is not
+// finite (a diverged model has no figure, and early stopping then keeps the best epoch before it,
+// where a metric would throw), and with the labels as 0 / 1 (`is_positive`) under the logistic
+// loss, whose predictions are probabilities, so that ±1 labels and RMSE-like metrics agree.
+inline double evaluate_metric(const validation_metric& metric, loss_function loss,
+                              metric_scratch& scratch, std::span<const float> labels) {
+  for (const float p : scratch.predictions) {
+    if (!std::isfinite(p)) {
+      return std::numeric_limits<double>::quiet_NaN();
+    }
+  }
+  if (loss == loss_function::logistic) {
+    scratch.labels.resize(labels.size());
+    for (std::size_t i = 0; i < labels.size(); ++i) {
+      scratch.labels[i] = is_positive(labels[i]) ? 1.0f : 0.0f;
+    }
+    labels = scratch.labels;
+  }
+  return metric.evaluate(std::span<const float>(scratch.predictions), labels);
+}
 
 // The bookkeeping of early stopping that every training loop shares: the best validation figure
 // so far, its epoch, and the epochs since it. A NaN figure never beats a number; the first epoch

@@ -17,7 +17,7 @@
 /// auto items = model.item_table();                            // n_items x (d + 2), row-major
 /// auto query = model.user_embedding(user);                    // d + 2 floats
 /// // <query, items.row(i)> == model.score(user, i): ready for kernels::top_k
-/// model.update(new_ratings);                                  // online: a batch from a stream
+/// model.update(new_ratings, ++batch_number);                  // online: a batch from a stream
 /// ```
 #pragma once
 
@@ -794,18 +794,24 @@ public:
   /// `hash(seed, k)`), one step on the whole batch under `sampled_softmax` (its other
   /// interactions are the negatives). Negatives come from the sampler of the last `fit` or
   /// `fit_sampler` (popularity, the user's positives left out, logQ); on a model that has none,
-  /// uniformly from the catalogue, with no positive left out and no logQ correction. μ (set by the
-  /// first `fit`) is left alone. Then `item_table()` is rebuilt (`refresh_item_table()`,
-  /// O(items · embedding_dim())) unless `refresh` is false: for many small batches, pass false
-  /// and refresh once before the table is served.
+  /// uniformly from the catalogue, with no positive left out and no logQ correction. The steps
+  /// move μ as `fit`'s do, but `update` never initialises it (the first `fit` of a model does, to
+  /// the mean rating). Pass a different `seed` per call (a counter will do), or every call draws
+  /// the same BPR negatives for the same positions. Then `item_table()` is rebuilt
+  /// (`refresh_item_table()`, O(items · embedding_dim())) unless `refresh` is false: for many small
+  /// batches, pass false and refresh once before the table is served.
   ///
   /// Returns the mean loss per interaction before the steps (the progressive loss, as `fit`
   /// reports it), 0 for an empty batch. Not thread-safe. O(steps as in `fit`).
   /// @throws input_error naming `batch[i]` and the field of the first bad interaction;
-  ///   config_error (`batch`) for fewer than 2 interactions under `sampled_softmax`. Nothing is
+  ///   config_error (`batch`) for fewer than 2 interactions under `sampled_softmax`, and
+  ///   (`rate_multiplier`) for a multiplier that is not a finite number above 0. Nothing is
   ///   updated then.
-  double update(std::span<const interaction> batch, std::uint64_t seed = 0,
+  double update(std::span<const interaction> batch, std::uint64_t seed,
                 float rate_multiplier = 1.0f, bool refresh = true) {
+    if (!(std::isfinite(rate_multiplier) && rate_multiplier > 0.0f)) {
+      throw config_error("rate_multiplier", "a finite number above 0");
+    }
     check_interactions(batch, "batch");
     if (batch.empty()) {
       return 0.0;
