@@ -4,6 +4,10 @@
 //   train_bench --model fm  --train train.svm --valid valid.svm --threads 1 --epochs 5
 //   train_bench --model lr  --train train.svm --valid valid.svm            (FTRL-Proximal)
 //   train_bench --model ffm --train train.ffm --valid valid.ffm --threads 2
+//   train_bench --model mlp --train train.ffm --valid valid.ffm --threads 2 --mode deterministic
+//
+// (mlp: `mlp_ranker`, an embedding table of 2^16 hashed rows × 8 per field, ReLU layers 64 and
+// 32, Adam at 1e-3, one step per mini-batch; its threads share each mini-batch.)
 //
 // The files are loaded into CSR batches first (`load_seconds`, not part of any epoch). An epoch is
 // timed from the trainer's own clock (`progress_report::seconds`, taken when the epoch's last
@@ -20,6 +24,7 @@
 #include <mlsd/model/ffm.hpp>
 #include <mlsd/model/fm.hpp>
 #include <mlsd/model/logistic_regression.hpp>
+#include <mlsd/model/mlp.hpp>
 #include <mlsd/model/trainer.hpp>
 #include <mlsd/model/training.hpp>
 
@@ -43,7 +48,7 @@ namespace model = mlsd::model;
 using clock_type = std::chrono::steady_clock;
 
 struct options {
-  std::string model = "fm"; // fm | lr | ffm
+  std::string model = "fm"; // fm | lr | ffm | mlp
   std::string train, valid;
   std::size_t threads = 1;
   std::string mode = "hogwild"; // hogwild | deterministic (only matters for threads > 1)
@@ -70,7 +75,7 @@ struct options {
 
 [[noreturn]] void usage(const std::string& why) {
   std::cerr << "train_bench: " << why << "\n"
-            << "usage: train_bench --model fm|lr|ffm --train FILE --valid FILE [--threads T]\n"
+            << "usage: train_bench --model fm|lr|ffm|mlp --train FILE --valid FILE [--threads T]\n"
                "  [--mode hogwild|deterministic] [--epochs E] [--batch-size B] [--seed S] "
                "[--no-shuffle]\n"
                "  [--hot-row-bytes N] (Hogwild: bytes of private hot rows per thread; 0: plain)\n"
@@ -148,8 +153,8 @@ options parse(int argc, char** argv) {
       usage("bad value '" + v + "' for " + std::string(a));
     }
   }
-  if (o.model != "fm" && o.model != "lr" && o.model != "ffm") {
-    usage("--model must be fm, lr or ffm");
+  if (o.model != "fm" && o.model != "lr" && o.model != "ffm" && o.model != "mlp") {
+    usage("--model must be fm, lr, ffm or mlp");
   }
   if (o.mode != "hogwild" && o.mode != "deterministic") {
     usage("--mode must be hogwild or deterministic");
@@ -158,6 +163,9 @@ options parse(int argc, char** argv) {
     usage("--train and --valid are required");
   }
   const bool ffm = o.model == "ffm";
+  if (o.model == "mlp" && (k_set || lr_set || l2_set)) {
+    usage("--k, --learning-rate and --l2 do not apply to --model mlp");
+  }
   if (k_set) {
     (ffm ? o.ffm_k : o.fm_k) = k;
   }
@@ -200,11 +208,10 @@ struct epoch_log {
   std::vector<double> seconds, valid_loss, train_loss;
 };
 
-/// Trains `m` for the configured epochs and returns each epoch's training time (validation
-/// excluded) and losses.
-template <model::sgd_model M>
-epoch_log run(M& m, const mlsd::sparse_batch& train, const mlsd::sparse_batch& valid,
-              const options& o) {
+/// Runs `fit(train_options, on_progress)` for the configured epochs and returns each epoch's
+/// training time (the time of `valid_loss()`, called after each epoch, excluded) and losses.
+template <class Fit, class ValidLoss>
+epoch_log timed_epochs(const options& o, Fit&& fit, ValidLoss&& valid_loss) {
   model::train_options t;
   t.epochs = o.epochs;
   t.batch_size = o.batch_size;
@@ -216,20 +223,43 @@ epoch_log run(M& m, const mlsd::sparse_batch& train, const mlsd::sparse_batch& v
       o.mode == "hogwild" ? model::parallel_mode::hogwild : model::parallel_mode::deterministic;
   epoch_log log;
   double previous_end = 0.0, evaluation = 0.0;
-  const auto on_progress = [&](const model::progress_report& r) {
+  const model::progress_callback on_progress = [&](const model::progress_report& r) {
     if (!r.epoch_done) {
       return true;
     }
     log.seconds.push_back(r.seconds - previous_end - evaluation);
     log.train_loss.push_back(r.train_loss);
     const auto start = clock_type::now();
-    log.valid_loss.push_back(model::mean_loss(m, valid));
+    log.valid_loss.push_back(valid_loss());
     evaluation = seconds_since(start);
     previous_end = r.seconds;
     return true;
   };
-  (void)model::train(m, train, nullptr, t, on_progress);
+  (void)fit(t, on_progress);
   return log;
+}
+
+/// `timed_epochs` of `model::train` on a sparse model.
+template <model::sgd_model M>
+epoch_log run(M& m, const mlsd::sparse_batch& train, const mlsd::sparse_batch& valid,
+              const options& o) {
+  return timed_epochs(
+      o,
+      [&](const model::train_options& t, const model::progress_callback& p) {
+        return model::train(m, train, nullptr, t, p);
+      },
+      [&] { return model::mean_loss(m, valid); });
+}
+
+/// The same for the MLP ranker, whose loop is its own `fit`.
+epoch_log run_mlp(model::mlp_ranker& m, const mlsd::sparse_batch& train,
+                  const mlsd::sparse_batch& valid, const options& o) {
+  return timed_epochs(
+      o,
+      [&](const model::train_options& t, const model::progress_callback& p) {
+        return m.fit(train, t, p);
+      },
+      [&] { return m.mean_loss(valid); });
 }
 
 double median(std::vector<double> v) {
@@ -246,7 +276,7 @@ double median(std::vector<double> v) {
 int main(int argc, char** argv) {
   try {
     const options o = parse(argc, argv);
-    const bool ffm = o.model == "ffm";
+    const bool ffm = o.model == "ffm" || o.model == "mlp"; // both read fields
     const auto load_start = clock_type::now();
     const mlsd::sparse_batch train =
         ffm ? load<data::libffm_source>(o.train) : load<data::libsvm_source>(o.train);
@@ -282,6 +312,13 @@ int main(int argc, char** argv) {
       model::logistic_regression m(c);
       hyper = nlohmann::json(c);
       log = run(m, train, valid, o);
+    } else if (o.model == "mlp") {
+      model::mlp_config c;
+      c.embedding_rows.assign(o.fields, std::size_t{1} << 16);
+      c.seed = o.seed;
+      model::mlp_ranker m(c);
+      hyper = c.to_json();
+      log = run_mlp(m, train, valid, o);
     } else {
       model::field_aware_factorization_machine::config c;
       c.features = o.features;

@@ -6,6 +6,7 @@
 
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <filesystem>
@@ -65,6 +66,17 @@ sparse_batch parity_batch() {
     }
   }
   return batch;
+}
+
+/// Two categorical fields of 4 ids (3-dimensional embeddings), one dense feature, ReLU layers 8
+/// and 4: the network of the determinism tests.
+mlp_config two_fields_one_dense() {
+  mlp_config c;
+  c.embedding_rows = {4, 4};
+  c.embedding_dim = 3;
+  c.dense_features = 1;
+  c.hidden = {8, 4};
+  return c;
 }
 
 } // namespace
@@ -315,11 +327,7 @@ TEST_CASE("mlp_ranker: learns a pairwise interaction of two categorical fields",
 
 TEST_CASE("mlp_ranker: the same seeds give bit-identical weights", "[model][mlp]") {
   const sparse_batch data = parity_batch();
-  mlp_config c;
-  c.embedding_rows = {4, 4};
-  c.embedding_dim = 3;
-  c.dense_features = 1;
-  c.hidden = {8, 4};
+  mlp_config c = two_fields_one_dense();
   train_options options;
   options.epochs = 5;
   options.batch_size = 3;
@@ -342,6 +350,57 @@ TEST_CASE("mlp_ranker: the same seeds give bit-identical weights", "[model][mlp]
   const mlp_ranker seed2(c);
   CHECK(std::vector<float>(seed1.parameters().begin(), seed1.parameters().end()) !=
         std::vector<float>(seed2.parameters().begin(), seed2.parameters().end()));
+}
+
+TEST_CASE("mlp_ranker: threads share each mini-batch; the same seed and threads give the same "
+          "bits",
+          "[model][mlp][threads]") {
+  // Three copies of the parity data, with a dense feature, so that every batch has embedding rows
+  // met by several parts and dense columns.
+  sparse_batch data;
+  for (int copy = 0; copy < 3; ++copy) {
+    const sparse_batch p = parity_batch();
+    for (std::size_t r = 0; r < p.size(); ++r) {
+      sparse_row row;
+      const sparse_row_view v = p.row(r);
+      row.label = v.label;
+      for (std::size_t k = 0; k < v.nnz(); ++k) {
+        row.push_back(v.fields[k], v.indices[k], v.values[k]);
+      }
+      row.push_back(2, 0, 0.25f * static_cast<float>(copy + 1));
+      data.push_back(row);
+    }
+  }
+  const mlp_config c = two_fields_one_dense();
+  train_options options;
+  options.epochs = 4;
+  options.batch_size = 10; // 48 rows: batches of 10 and a last one of 8
+  options.seed = 5;
+  const auto trained = [&]<class Model>(std::size_t threads, Model) {
+    Model m(c);
+    options.threads = threads;
+    m.fit(data, options);
+    return std::vector<typename Model::scalar_type>(m.parameters().begin(), m.parameters().end());
+  };
+  const auto one = trained(1, mlp_ranker(c));
+  const auto two = trained(2, mlp_ranker(c));
+  const auto three = trained(3, mlp_ranker(c));
+  CHECK(trained(2, mlp_ranker(c)) == two);
+  CHECK(trained(3, mlp_ranker(c)) == three);
+  CHECK(two != one); // the sum of the parts' gradients rounds differently
+  // ... but it is the same step: in double precision the weights agree to rounding.
+  const auto one_d = trained(1, basic_mlp_ranker<double>(c));
+  // 12 threads for batches of 10 and 8 rows: the threads beyond the rows sit the step out.
+  for (const std::size_t t : {std::size_t{2}, std::size_t{3}, std::size_t{7}, std::size_t{12}}) {
+    const auto many_d = trained(t, basic_mlp_ranker<double>(c));
+    REQUIRE(many_d.size() == one_d.size());
+    double worst = 0.0;
+    for (std::size_t i = 0; i < one_d.size(); ++i) {
+      worst = std::max(worst, std::abs(many_d[i] - one_d[i]));
+    }
+    CAPTURE(t);
+    CHECK(worst < 1e-9);
+  }
 }
 
 TEST_CASE("mlp_ranker: fit reports progress, stops on request and restores the best epoch",
@@ -437,7 +496,9 @@ TEST_CASE("mlp_ranker: fit reports progress, stops on request and restores the b
   SECTION("options the MLP cannot honour are rejected") {
     mlp_ranker m(c);
     options.threads = 2;
-    REQUIRE_THROWS_WITH(m.fit(train, options), Catch::Contains("threads"));
+    options.mode = parallel_mode::hogwild;
+    REQUIRE_THROWS_WITH(m.fit(train, options), Catch::Contains("mode"));
+    options.mode = parallel_mode::deterministic;
     options.threads = 1;
     options.stopping.patience = 2;
     REQUIRE_THROWS_WITH(m.fit(train, options), Catch::Contains("stopping.patience"));

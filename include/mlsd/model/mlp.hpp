@@ -27,16 +27,21 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <atomic>
+#include <barrier>
 #include <chrono>
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
+#include <exception>
+#include <functional>
 #include <limits>
 #include <numbers>
 #include <optional>
 #include <span>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <tuple>
 #include <type_traits>
 #include <unordered_map>
@@ -273,6 +278,62 @@ template <class Scalar>
 ///
 /// **Thread safety**: the const members (scoring) are safe to call concurrently; training is not.
 /// `Scalar` is `float` (`mlp_ranker`) or `double` (for gradient checks).
+namespace detail {
+
+// T - 1 worker threads that run jobs together with the calling thread, for the length of one
+// `fit`: a job is a function of the part number 0 .. T - 1, the caller runs part 0, and `run`
+// returns when every part is done. Kept for the whole run, so that a mini-batch costs two barrier
+// waits rather than starting and joining threads (about 4,000 times per epoch on the benchmark's
+// click log).
+class mlp_team {
+public:
+  explicit mlp_team(std::size_t parts)
+      : parts_(parts)
+      , start_(static_cast<std::ptrdiff_t>(parts))
+      , done_(static_cast<std::ptrdiff_t>(parts)) {
+    workers_.reserve(parts - 1);
+    for (std::size_t p = 1; p < parts; ++p) {
+      workers_.emplace_back([this, p] { loop(p); });
+    }
+  }
+  mlp_team(const mlp_team&) = delete;
+  mlp_team& operator=(const mlp_team&) = delete;
+  ~mlp_team() {
+    stopping_ = true;
+    start_.arrive_and_wait(); // the workers see `stopping_` and return; the jthreads join
+  }
+
+  [[nodiscard]] std::size_t parts() const noexcept { return parts_; }
+
+  // Runs `job(p)` for every part p; the job must not throw.
+  void run(const std::function<void(std::size_t)>& job) {
+    job_ = &job;
+    start_.arrive_and_wait();
+    job(0);
+    done_.arrive_and_wait();
+  }
+
+private:
+  void loop(std::size_t p) {
+    for (;;) {
+      start_.arrive_and_wait();
+      if (stopping_) {
+        return;
+      }
+      (*job_)(p);
+      done_.arrive_and_wait();
+    }
+  }
+
+  std::size_t parts_;
+  std::barrier<> start_, done_;
+  const std::function<void(std::size_t)>* job_ = nullptr;
+  bool stopping_ = false; // written before `start_`, read after it: ordered by the barrier
+  std::vector<std::jthread> workers_;
+};
+
+} // namespace detail
+
 template <class Scalar>
 class basic_mlp_ranker : public scorer_tag, public trainable_tag {
   static_assert(std::is_floating_point_v<Scalar>, "basic_mlp_ranker needs a floating-point type");
@@ -437,7 +498,7 @@ public:
     std::vector<matrix> acts;
     forward(views, acts);
     embedding_gradient sparse;
-    backward(views, acts, grad, sparse);
+    backward(views, acts, grad, sparse, views.size());
     const std::size_t d = config_.embedding_dim;
     for (std::size_t s = 0; s < sparse.keys.size(); ++s) {
       const std::size_t base = row_offset(sparse.keys[s]);
@@ -489,17 +550,24 @@ public:
   /// (`stopped_early` is then true, and an interrupted epoch gets no end-of-epoch report). Calling
   /// `fit` again continues from the current parameters.
   ///
+  /// Threads (`options.threads = T > 1`, deterministic mode): each mini-batch is cut into T
+  /// contiguous parts, T threads run the forward and backward passes of one part each, and the
+  /// parts' gradients are summed in part order before the one Adam step. It is the same step as
+  /// on one thread up to the rounding of that sum, so the same seed and T give the same weights
+  /// bit for bit, and a different T gives weights that differ in the last bits. The T - 1 extra
+  /// threads are started once per call and meet the caller at two barriers per mini-batch.
+  ///
   /// Every row of `train` and `valid` is checked before the first step.
-  /// @throws mlsd::config_error for invalid options, for `threads != 1` (the MLP trains on one
-  ///   thread, which keeps it bit-reproducible) and for early stopping without `valid`;
+  /// @throws mlsd::config_error for invalid options, for Hogwild mode with `threads > 1` and for
+  ///   early stopping without `valid`;
   ///   mlsd::input_error for an empty `train` or `valid`, or a row the model cannot read.
   training_summary fit(const sparse_batch& train, const train_options& options,
                        const progress_callback& on_progress = {},
                        const sparse_batch* valid = nullptr) {
     options.validate();
-    if (options.threads != 1) {
-      throw config_error("threads", "1 (mlp_ranker trains on the calling thread only, so that "
-                                    "the same seed gives bit-identical weights)");
+    if (options.threads > 1 && options.mode == parallel_mode::hogwild) {
+      throw config_error("mode", "deterministic (mlp_ranker's threads share each mini-batch and "
+                                 "sum their gradients in a fixed order; it has no Hogwild mode)");
     }
     if (options.stopping.patience > 0 && valid == nullptr) {
       throw config_error("stopping.patience", "0 when there is no validation set");
@@ -534,6 +602,10 @@ public:
     }
     parameter_state best = state_;
     detail::early_stopper stopper(options);
+    std::optional<detail::mlp_team> team; // the threads, for the whole run
+    if (options.threads > 1) {
+      team.emplace(options.threads);
+    }
     std::vector<sparse_row_view> views;
     bool stop = false;        // by early stopping or by the callback
     bool interrupted = false; // by the callback, mid-epoch: no end-of-epoch report
@@ -555,7 +627,8 @@ public:
         for (std::size_t i = first; i < first + n; ++i) {
           views.push_back(train.row(order[i]));
         }
-        loss_sum += static_cast<double>(learn_views(views, multiplier)) * static_cast<double>(n);
+        loss_sum += static_cast<double>(learn_views(views, multiplier, team ? &*team : nullptr)) *
+                    static_cast<double>(n);
         done += n;
         if (on_progress) {
           progress_report report;
@@ -722,6 +795,22 @@ private:
     std::unordered_map<std::uint64_t, std::size_t> slot;
   };
 
+  /// Adds `from`'s rows into `to`, appending the rows `to` has not met, in `from`'s order.
+  void merge_into(embedding_gradient& to, const embedding_gradient& from) const {
+    const std::size_t d = config_.embedding_dim;
+    for (std::size_t k = 0; k < from.keys.size(); ++k) {
+      const auto [it, inserted] = to.slot.try_emplace(from.keys[k], to.keys.size());
+      if (inserted) {
+        to.keys.push_back(from.keys[k]);
+        to.values.resize(to.values.size() + d, Scalar(0));
+      }
+      Scalar* out = to.values.data() + it->second * d;
+      for (std::size_t j = 0; j < d; ++j) {
+        out[j] += from.values[k * d + j];
+      }
+    }
+  }
+
   void layout() {
     std::size_t offset = 0;
     std::size_t in = config_.input_dim();
@@ -845,12 +934,14 @@ private:
     }
   }
 
-  /// Back-propagation of the mean loss: the dense layers' gradient into `grad` (indexed like the
-  /// parameters), the embedding rows' into `sparse`.
+  /// Back-propagation of the mean loss over a mini-batch of `batch_rows` rows, of which `rows`
+  /// are a part (all of them on one thread): the dense layers' gradient of `rows`' share into
+  /// `grad` (indexed like the parameters), the embedding rows' into `sparse`.
   void backward(std::span<const sparse_row_view> rows, const std::vector<matrix>& acts,
-                std::vector<Scalar>& grad, embedding_gradient& sparse) const {
+                std::vector<Scalar>& grad, embedding_gradient& sparse,
+                std::size_t batch_rows) const {
     const auto n = static_cast<Eigen::Index>(rows.size());
-    const Scalar inverse_n = Scalar(1) / static_cast<Scalar>(rows.size());
+    const Scalar inverse_n = Scalar(1) / static_cast<Scalar>(batch_rows);
     matrix g(1, n);
     for (Eigen::Index b = 0; b < n; ++b) {
       g(0, b) = detail::mlp_loss_gradient(config_.loss, acts.back()(0, b),
@@ -930,21 +1021,73 @@ private:
     }
   };
 
-  Scalar learn_views(std::span<const sparse_row_view> rows, double rate_multiplier) {
+  /// One thread's share of a mini-batch: its rows' loss sum and gradient.
+  struct batch_part {
+    std::vector<matrix> acts;
+    std::vector<Scalar> grad;
+    embedding_gradient sparse;
+    double loss_sum = 0.0;
+  };
+
+  /// Forward and backward pass over `rows`, a part of a mini-batch of `batch_rows` rows.
+  void run_part(std::span<const sparse_row_view> rows, std::size_t batch_rows,
+                batch_part& part) const {
+    part.loss_sum = 0.0;
+    part.sparse.keys.clear();
+    part.sparse.values.clear();
+    part.sparse.slot.clear();
+    forward(rows, part.acts);
+    for (std::size_t b = 0; b < rows.size(); ++b) {
+      part.loss_sum += static_cast<double>(detail::mlp_loss_value(
+          config_.loss, part.acts.back()(0, static_cast<Eigen::Index>(b)), rows[b].label));
+    }
+    part.grad.assign(dense_parameters_, Scalar(0));
+    backward(rows, part.acts, part.grad, part.sparse, batch_rows);
+  }
+
+  /// The Adam step of the dense parameters `[lo, hi)`, whose gradient is the sum of the first
+  /// `parts` workspaces' in part order, and of the merged embedding rows `[first, last)` of
+  /// workspace 0.
+  void adam_range(const adam_step& step, std::size_t parts, std::size_t lo, std::size_t hi,
+                  std::size_t first, std::size_t last) {
+    const std::vector<batch_part>& results = parts_.value;
+    const bool decay = config_.weight_decay > 0.0;
+    for (const layer_shape& s : layers_) {
+      // Weights [s.weight, s.bias) take the decay, biases [s.bias, s.bias + s.out) do not.
+      for (std::size_t i = std::max(lo, s.weight); i < std::min(hi, s.bias + s.out); ++i) {
+        Scalar g = results[0].grad[i];
+        for (std::size_t p = 1; p < parts; ++p) {
+          g += results[p].grad[i];
+        }
+        step(state_, i, g, decay && i < s.bias);
+      }
+    }
+    const std::size_t d = config_.embedding_dim;
+    const embedding_gradient& sparse = results[0].sparse;
+    for (std::size_t k = first; k < last; ++k) {
+      const std::size_t base = row_offset(sparse.keys[k]);
+      for (std::size_t j = 0; j < d; ++j) {
+        step(state_, base + j, sparse.values[k * d + j], decay);
+      }
+    }
+  }
+
+  /// One Adam step on the mean loss of `rows`. With `threads = T > 1` the rows are cut into T
+  /// contiguous parts whose forward and backward passes T threads run at once; the parts'
+  /// embedding gradients are merged into part 0's in part order, and the T threads then take
+  /// the Adam steps of T slices of the parameters, each summing the parts' dense gradients in
+  /// part order: the step depends on T but not on timing.
+  Scalar learn_views(std::span<const sparse_row_view> rows, double rate_multiplier,
+                     detail::mlp_team* team = nullptr) {
     if (rows.empty()) {
       return Scalar(0);
     }
-    std::vector<matrix> acts;
-    forward(rows, acts);
-    double loss_sum = 0.0;
-    for (std::size_t b = 0; b < rows.size(); ++b) {
-      loss_sum += static_cast<double>(detail::mlp_loss_value(
-          config_.loss, acts.back()(0, static_cast<Eigen::Index>(b)), rows[b].label));
+    const std::size_t parts = team == nullptr ? 1 : std::min(team->parts(), rows.size());
+    std::vector<batch_part>& results = parts_.value; // reused: no allocation per mini-batch
+    if (results.size() < parts) {
+      results.resize(parts);
     }
-    std::vector<Scalar> grad(dense_parameters_, Scalar(0));
-    embedding_gradient sparse;
-    backward(rows, acts, grad, sparse);
-
+    const std::size_t n = rows.size();
     ++state_.step;
     const double t = static_cast<double>(state_.step);
     const adam_step step{static_cast<Scalar>(config_.learning_rate * rate_multiplier),
@@ -954,23 +1097,61 @@ private:
                          static_cast<Scalar>(1.0 - std::pow(config_.beta1, t)),
                          static_cast<Scalar>(1.0 - std::pow(config_.beta2, t)),
                          static_cast<Scalar>(config_.weight_decay)};
-    const bool decay = config_.weight_decay > 0.0;
-    for (const layer_shape& s : layers_) {
-      for (std::size_t i = s.weight; i < s.bias; ++i) {
-        step(state_, i, grad[i], decay);
+    if (parts == 1) {
+      try {
+        run_part(rows, n, results[0]);
+      } catch (...) {
+        --state_.step; // nothing changed
+        throw;
       }
-      for (std::size_t i = s.bias; i < s.bias + s.out; ++i) {
-        step(state_, i, grad[i], false);
+      adam_range(step, 1, 0, dense_parameters_, 0, results[0].sparse.keys.size());
+      return static_cast<Scalar>(results[0].loss_sum / static_cast<double>(n));
+    }
+    std::vector<std::exception_ptr> errors(parts);
+    std::atomic<bool> failed{false};
+    // Phase 1: the parts' passes; then part 0 merges; phase 2: the parts' slices of the step.
+    // (The completion step runs once, on one thread, when all parts have arrived.)
+    std::barrier sync(static_cast<std::ptrdiff_t>(team->parts()), [&]() noexcept {
+      if (failed.load()) {
+        return;
+      }
+      try {
+        for (std::size_t p = 1; p < parts; ++p) {
+          results[0].loss_sum += results[p].loss_sum;
+          merge_into(results[0].sparse, results[p].sparse);
+        }
+      } catch (...) { // bad_alloc: no parameter has changed yet
+        errors[0] = std::current_exception();
+        failed.store(true);
+      }
+    });
+    const std::function<void(std::size_t)> work = [&](std::size_t p) {
+      if (p >= parts) { // a last mini-batch with fewer rows than threads: nothing to do
+        sync.arrive_and_wait();
+        return;
+      }
+      try {
+        run_part(rows.subspan(n * p / parts, n * (p + 1) / parts - n * p / parts), n, results[p]);
+      } catch (...) {
+        errors[p] = std::current_exception();
+        failed.store(true);
+      }
+      sync.arrive_and_wait(); // the completion step merges the parts
+      if (failed.load()) {
+        return;
+      }
+      const std::size_t keys = results[0].sparse.keys.size();
+      adam_range(step, parts, dense_parameters_ * p / parts, dense_parameters_ * (p + 1) / parts,
+                 keys * p / parts, keys * (p + 1) / parts);
+    };
+    team->run(work);
+    for (const std::exception_ptr& e : errors) {
+      if (e) {
+        --state_.step; // no parameter changed: the step is skipped when a pass throws
+        std::rethrow_exception(e);
       }
     }
-    const std::size_t d = config_.embedding_dim;
-    for (std::size_t k = 0; k < sparse.keys.size(); ++k) {
-      const std::size_t base = row_offset(sparse.keys[k]);
-      for (std::size_t j = 0; j < d; ++j) {
-        step(state_, base + j, sparse.values[k * d + j], decay);
-      }
-    }
-    return static_cast<Scalar>(loss_sum / static_cast<double>(rows.size()));
+    return static_cast<Scalar>(results[0].loss_sum / static_cast<double>(n));
   }
 
   mlp_config config_;
@@ -978,6 +1159,20 @@ private:
   std::vector<std::size_t> tables_; // offset of each embedding table
   std::size_t dense_parameters_ = 0;
   parameter_state state_;
+  /// The mini-batch workspace of `learn_views`, one per thread, kept between steps so that a
+  /// step allocates nothing (an activation matrix of a batch of 256 is hundreds of KiB, which
+  /// the allocator would map and the kernel zero at every step). Not part of the model: a copy
+  /// starts empty.
+  struct scratch {
+    std::vector<batch_part> value;
+    scratch() = default;
+    scratch(const scratch&) noexcept {}
+    scratch(scratch&&) noexcept {}
+    scratch& operator=(const scratch&) noexcept { return *this; }
+    scratch& operator=(scratch&&) noexcept { return *this; }
+    ~scratch() = default;
+  };
+  scratch parts_;
 };
 
 /// The MLP ranker in single precision, the one to train and serve.
