@@ -292,8 +292,17 @@ public:
       , start_(static_cast<std::ptrdiff_t>(parts))
       , done_(static_cast<std::ptrdiff_t>(parts)) {
     workers_.reserve(parts - 1);
-    for (std::size_t p = 1; p < parts; ++p) {
-      workers_.emplace_back([this, p] { loop(p); });
+    try {
+      for (std::size_t p = 1; p < parts; ++p) {
+        workers_.emplace_back([this, p] { loop(p); });
+      }
+    } catch (...) { // a thread could not start: release the ones that did, then report it
+      stopping_ = true;
+      for (std::size_t missing = workers_.size() + 1; missing < parts; ++missing) {
+        start_.arrive_and_drop();
+      }
+      start_.arrive_and_wait(); // the started workers see `stopping_`; the jthreads join
+      throw;
     }
   }
   mlp_team(const mlp_team&) = delete;
